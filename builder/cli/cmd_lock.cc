@@ -1,0 +1,40 @@
+#include <cstdio>
+#include <cstdlib>
+
+#include "builder/cli/commands.h"
+#include "builder/cli/event_renderer.h"
+#include "builder/common/files.h"
+#include "builder/recipe/recipe_parser.h"
+#include "builder/sources/debian_source.h"
+#include "builder/sources/download_cache.h"
+#include "builder/sources/lock_file.h"
+
+namespace kiln::cli {
+
+int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe_path) {
+  auto recipe = recipe::LoadRecipe(recipe_path);
+  if (!recipe.ok()) return ReportError(g, recipe.error());
+  if (recipe->base.type != recipe::BaseType::kDebian)
+    return ReportError(g, MakeError(ErrorCode::kUsage, "kiln lock resolves Debian package sets: " +
+                                                           recipe_path.string() + " has no [base] type = \"debian\""));
+  auto work = TempDir::Create({}, "kiln-lock");
+  if (!work.ok()) return ReportError(g, work.error());
+  EventRenderer render(g.json, g.quiet);
+  BuildContext ctx;
+  ctx.jobs = EffectiveJobs(g);
+  ctx.cache_dir = g.cache_dir.empty() ? sources::DefaultCacheDir() : g.cache_dir;
+  ctx.offline = g.offline;
+  ctx.work_dir = work->path();
+  const char* sde = std::getenv("SOURCE_DATE_EPOCH");
+  ctx.source_date_epoch = sde ? std::atoll(sde) : recipe->image.source_date_epoch.value_or(0);
+  ctx.on_event = [&render](const Event& e) { render(e); };
+  auto lock_path = sources::LockPathFor(recipe->file);
+  Status st = sources::WriteLockFile(*recipe, ctx, lock_path);
+  render.Flush();
+  if (!st.ok()) return ReportError(g, st.error());
+  if (g.json) std::printf("{\n  \"ok\": true,\n  \"lock\": \"%s\"\n}\n", lock_path.c_str());
+  else std::printf("wrote %s\n", lock_path.c_str());
+  return 0;
+}
+
+}  // namespace kiln::cli

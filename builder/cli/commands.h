@@ -1,0 +1,47 @@
+// The kiln CLI's commands. Each is a thin layer: parse options (main.cc), call one library
+// entry point, render its result or error, return the exit status (0 ok, 1 build or
+// verification failure, 2 bad usage or bad recipe).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "builder/common/result.h"
+
+namespace kiln::cli {
+
+struct GlobalOptions {
+  bool json = false;
+  bool quiet = false;
+  unsigned jobs = 0;  // 0: all cores
+  std::filesystem::path cache_dir;
+  bool offline = false;
+};
+
+struct BuildOptions {
+  std::filesystem::path recipe;
+  std::filesystem::path out_dir = "out";
+  std::string key, cert;
+  bool allow_unsigned = false;
+};
+int RunBuild(const GlobalOptions& g, const BuildOptions& o);
+int RunValidate(const GlobalOptions& g, const std::filesystem::path& recipe);
+
+struct KeygenOptions {
+  std::filesystem::path out_dir = ".";
+  std::string subject = "kiln";
+  std::string name = "kiln";
+  std::string algorithm = "rsa";  // rsa | ec
+  int days = 3650;
+};
+int RunKeygen(const GlobalOptions& g, const KeygenOptions& o);
+
+int RunVerify(const GlobalOptions& g, const std::filesystem::path& artifact, const std::string& cert);
+int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe);
+int RunInspect(const GlobalOptions& g, const std::filesystem::path& image);
+
+// Prints an error ("kiln: error: ...") or its JSON and returns its exit status.
+int ReportError(const GlobalOptions& g, const Error& e);
+unsigned EffectiveJobs(const GlobalOptions& g);
+
+}  // namespace kiln::cli

@@ -1,0 +1,73 @@
+// kiln's entry point: command-line parsing only; every command lives in its own file.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "builder/cli/commands.h"
+#include "builder/pipeline/pipeline.h"
+
+int main(int argc, char** argv) {
+  using namespace kiln::cli;
+  CLI::App app{"kiln: reproducible, signed, immutable OS images from a TOML recipe", "kiln"};
+  app.set_version_flag("--version", std::string("kiln ") + kiln::pipeline::KilnVersion());
+  app.require_subcommand(1);
+  GlobalOptions g;
+  app.add_flag("--json", g.json, "Machine-readable output: JSON result on stdout, JSON-lines events on stderr");
+  app.add_flag("-q,--quiet", g.quiet, "Only print errors and the result");
+  app.add_option("-j,--jobs", g.jobs, "Worker threads (default: all cores)");
+  app.add_option("--cache", g.cache_dir, "Cache directory (default: $XDG_CACHE_HOME/kiln)");
+  app.add_flag("--offline", g.offline, "Fail instead of using the network");
+
+  BuildOptions build;
+  auto* cmd_build = app.add_subcommand("build", "Build the artifacts a recipe describes");
+  cmd_build->add_option("recipe", build.recipe, "Recipe file (TOML)")->required();
+  cmd_build->add_option("-o,--output", build.out_dir, "Output directory (default: ./out)");
+  cmd_build->add_option("--key", build.key, "Signing key: PEM file or provider URI (overrides [signing].key)");
+  cmd_build->add_option("--cert", build.cert, "Signing certificate (overrides [signing].certificate)");
+  cmd_build->add_flag("--unsigned", build.allow_unsigned, "Build a disk image without signatures");
+
+  std::filesystem::path validate_recipe;
+  auto* cmd_validate = app.add_subcommand("validate", "Check a recipe without building it");
+  cmd_validate->add_option("recipe", validate_recipe, "Recipe file (TOML)")->required();
+
+  KeygenOptions keygen;
+  auto* cmd_keygen = app.add_subcommand("keygen", "Create a signing key and a self-signed certificate");
+  cmd_keygen->add_option("--out", keygen.out_dir, "Directory for NAME.key (mode 0600) and NAME.crt");
+  cmd_keygen->add_option("--subject", keygen.subject, "Certificate subject common name");
+  cmd_keygen->add_option("--name", keygen.name, "File base name (default: kiln)");
+  cmd_keygen->add_option("--algorithm", keygen.algorithm,
+                         "rsa (RSA-3072, deterministic signatures: bit-identical images) or ec (P-256)")
+      ->check(CLI::IsMember({"rsa", "ec"}));
+  cmd_keygen->add_option("--days", keygen.days, "Certificate validity in days");
+
+  std::filesystem::path verify_artifact;
+  std::string verify_cert;
+  auto* cmd_verify = app.add_subcommand("verify", "Verify a disk image, manifest, split root or OCI layout offline");
+  cmd_verify->add_option("artifact", verify_artifact, "Artifact to verify")->required();
+  cmd_verify->add_option("--cert", verify_cert, "Certificate the artifact must be signed with")->required();
+
+  std::filesystem::path lock_recipe;
+  auto* cmd_lock = app.add_subcommand("lock", "Resolve a Debian base's packages into RECIPE.lock");
+  cmd_lock->add_option("recipe", lock_recipe, "Recipe file (TOML)")->required();
+
+  std::filesystem::path inspect_image;
+  auto* cmd_inspect = app.add_subcommand("inspect", "Show the partitions, root hash and signer of a disk image");
+  cmd_inspect->add_option("image", inspect_image, "Disk image (raw, qcow2 or vmdk)")->required();
+
+  app.add_subcommand("help", "Show this help")->callback([&] { throw CLI::CallForAllHelp(); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  if (cmd_build->parsed()) return RunBuild(g, build);
+  if (cmd_validate->parsed()) return RunValidate(g, validate_recipe);
+  if (cmd_keygen->parsed()) return RunKeygen(g, keygen);
+  if (cmd_verify->parsed()) return RunVerify(g, verify_artifact, verify_cert);
+  if (cmd_lock->parsed()) return RunLock(g, lock_recipe);
+  if (cmd_inspect->parsed()) return RunInspect(g, inspect_image);
+  return 2;
+}

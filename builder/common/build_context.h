@@ -1,0 +1,34 @@
+// What travels through every stage instead of globals: the clamp time, parallelism,
+// where temporary files go, and where progress events are reported.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+namespace kiln {
+
+// A progress or log event. The CLI renders these on a terminal or as JSON lines (--json).
+struct Event {
+  std::string stage;    // "recipe", "sources", "squashfs", "disk", ...
+  std::string message;  // one line for a person
+  std::uint64_t done = 0;   // progress units done (bytes or items), 0 when not a progress event
+  std::uint64_t total = 0;  // 0 when unknown
+};
+
+struct BuildContext {
+  std::int64_t source_date_epoch = 0;   // every timestamp is clamped to this
+  unsigned jobs = 1;                    // worker threads for compression and hashing
+  std::filesystem::path work_dir;       // scratch space for this build (removed afterwards)
+  std::filesystem::path cache_dir;      // persistent cache ($XDG_CACHE_HOME/kiln)
+  bool offline = false;                 // any network access is an error
+  std::function<void(const Event&)> on_event;  // may be empty
+
+  void Report(std::string stage, std::string message, std::uint64_t done = 0,
+              std::uint64_t total = 0) const {
+    if (on_event) on_event(Event{std::move(stage), std::move(message), done, total});
+  }
+};
+
+}  // namespace kiln

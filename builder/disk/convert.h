@@ -1,0 +1,24 @@
+// qcow2 and vmdk outputs made from the raw disk image with qemu-img, and the way back to raw
+// for `kiln verify` of a qcow2. qemu-img's qcow2 output is byte-identical across runs; its
+// vmdk descriptor carries a random CID, which ConvertImage replaces with one derived from
+// the file's content so identical inputs still give identical files.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "builder/common/result.h"
+
+namespace kiln::disk {
+
+// Converts raw (a raw disk image) into out, format "qcow2" or "vmdk" (monolithic sparse).
+// Written under a temporary directory beside out and renamed into place when complete.
+Status ConvertImage(const std::filesystem::path& raw, const std::filesystem::path& out,
+                    const std::string& format);
+
+// Converts image (qcow2, vmdk or raw; format probed by qemu-img unless given) to a sparse raw
+// file dir/<stem>.raw and returns its path. The caller owns dir (usually a TempDir).
+Result<std::filesystem::path> ToRaw(const std::filesystem::path& image, const std::filesystem::path& dir,
+                                    const std::string& format = "");
+
+}  // namespace kiln::disk

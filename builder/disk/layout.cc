@@ -1,0 +1,83 @@
+#include "builder/disk/layout.h"
+
+#include <map>
+
+#include "builder/common/size.h"
+
+namespace kiln::disk {
+
+std::uint64_t RootOffset(bool has_esp, std::uint64_t esp_size) {
+  std::uint64_t offset = kPartitionAlignment;  // after the primary GPT
+  if (has_esp) offset += AlignUp(esp_size, kPartitionAlignment);
+  return offset;
+}
+
+Result<DiskLayout> PlanLayout(const LayoutInputs& in) {
+  if (in.root_size == 0) return MakeError(ErrorCode::kBuild, "disk layout: the root partition is empty");
+
+  DiskLayout layout;
+  layout.disk_guid = DiskGuid(in.seed);
+  std::map<Uuid, std::uint64_t> per_type;  // n for PartitionUuid
+  std::uint64_t next = kPartitionAlignment;
+  auto add = [&](PartitionRole role, std::string label, std::uint64_t size, std::uint64_t attrs,
+                 std::uint64_t grain) {
+    Partition p;
+    p.type = PartitionTypeUuid(role, in.arch);
+    p.uuid = PartitionUuid(in.seed, p.type, per_type[p.type]++);
+    p.label = std::move(label);
+    p.offset = AlignUp(next, kPartitionAlignment);
+    p.size = AlignUp(size, grain);
+    p.attributes = attrs;
+    next = p.end();
+    layout.partitions.push_back(std::move(p));
+  };
+
+  if (in.esp_size > 0) add(PartitionRole::kEsp, "esp", in.esp_size, 0, kPartitionAlignment);
+  add(PartitionRole::kRoot, GetPartitionType(PartitionRole::kRoot, in.arch).name, in.root_size,
+      kAttrReadOnly, kPartitionSizeGrain);
+  if (in.verity_size > 0)
+    add(PartitionRole::kRootVerity, GetPartitionType(PartitionRole::kRootVerity, in.arch).name,
+        in.verity_size, kAttrReadOnly, kPartitionSizeGrain);
+  if (in.verity_sig_size > 0)
+    add(PartitionRole::kRootVeritySig, GetPartitionType(PartitionRole::kRootVeritySig, in.arch).name,
+        in.verity_sig_size, kAttrReadOnly, kPartitionSizeGrain);
+  if (in.data_size > 0)
+    add(PartitionRole::kLinuxGeneric, in.data_label, in.data_size, kAttrGrowFileSystem,
+        kPartitionSizeGrain);
+
+  const std::uint64_t auto_size = AlignUp(next + kPartitionAlignment, kPartitionAlignment);
+  if (in.disk_size == 0) {
+    layout.size_bytes = auto_size;
+  } else {
+    const std::uint64_t needed = next + kGptBackupSectors * kSectorSize;
+    if (in.disk_size < needed)
+      return MakeError(ErrorCode::kBuild,
+                       "disk size " + std::to_string(in.disk_size) + " bytes (" + FormatSize(in.disk_size) +
+                           ") is too small: the partitions and the backup GPT need " +
+                           std::to_string(needed) + " bytes (" + FormatSize(needed) + ")");
+    if (in.disk_size % kSectorSize != 0)
+      return MakeError(ErrorCode::kBuild, "disk size " + std::to_string(in.disk_size) +
+                                              " bytes is not a multiple of 512");
+    layout.size_bytes = in.disk_size;
+  }
+  KILN_TRY(ValidateLayout(layout));
+  return layout;
+}
+
+int FindPartition(const DiskLayout& layout, const Uuid& type) {
+  for (std::size_t i = 0; i < layout.partitions.size(); ++i)
+    if (layout.partitions[i].type == type) return static_cast<int>(i);
+  return -1;
+}
+
+Status SetVerityPairUuids(DiskLayout& layout, Architecture arch, const Digest& root_hash) {
+  int root = FindPartition(layout, PartitionTypeUuid(PartitionRole::kRoot, arch));
+  int verity = FindPartition(layout, PartitionTypeUuid(PartitionRole::kRootVerity, arch));
+  if (root < 0 || verity < 0)
+    return MakeError(ErrorCode::kBuild, "disk layout has no root/root-verity partition pair");
+  layout.partitions[static_cast<std::size_t>(root)].uuid = UuidFromFirstHalf(root_hash);
+  layout.partitions[static_cast<std::size_t>(verity)].uuid = UuidFromSecondHalf(root_hash);
+  return OkStatus();
+}
+
+}  // namespace kiln::disk

@@ -1,0 +1,80 @@
+// The build manifest: what a release is made of and how to check it. Written beside the
+// artifacts as NAME_VERSION.manifest.json (signed as .manifest.json.p7s) and read back by
+// `kiln verify`, `kiln inspect` and `kiln rebuild`. Everything in it is deterministic: no
+// absolute paths, host names or times other than SOURCE_DATE_EPOCH.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "builder/common/result.h"
+
+namespace kiln::manifest {
+
+inline constexpr int kManifestVersion = 1;
+
+struct InputEntry {
+  std::string kind;    // "recipe", "tarball", "lock", "overlay", "file", "image", "debian"
+  std::string uri;     // path relative to the recipe directory, or an URL
+  std::string sha256;  // of the bytes (for a directory: of its canonical listing)
+  bool operator==(const InputEntry&) const = default;
+};
+
+struct PartitionEntry {
+  std::string name;        // "root-x86-64", "root-x86-64-verity", "data", ...
+  std::string type_uuid;
+  std::string uuid;
+  std::string label;
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+  std::uint64_t attributes = 0;
+  std::string filesystem;  // "squashfs", "verity", "verity-sig", "ext4", "vfat"
+  bool operator==(const PartitionEntry&) const = default;
+};
+
+struct ArtifactEntry {
+  std::string name;  // file name in the output directory
+  std::uint64_t size = 0;
+  std::string sha256;
+  bool operator==(const ArtifactEntry&) const = default;
+};
+
+struct PackageEntry {
+  std::string name;
+  std::string version;
+  std::string architecture;
+  bool operator==(const PackageEntry&) const = default;
+};
+
+struct BuildManifest {
+  int manifest_version = kManifestVersion;
+  std::string kiln_version;
+  std::string image_name;
+  std::string image_version;
+  std::string architecture;
+  std::string recipe;         // recipe file name (relative to where it was built from)
+  std::string recipe_sha256;  // digest over every recipe file read (includes)
+  std::vector<InputEntry> inputs;
+  std::string seed;           // hex, 16 bytes
+  std::int64_t source_date_epoch = 0;
+  std::string disk_guid;      // empty without a disk image
+  std::uint64_t disk_size = 0;
+  std::vector<PartitionEntry> partitions;
+  std::string root_hash;      // empty without verity
+  std::string certificate_fingerprint;  // empty when unsigned
+  std::string data_mountpoint;
+  std::vector<PackageEntry> packages;
+  std::vector<ArtifactEntry> artifacts;  // every artifact except the manifest, its signature and SHA256SUMS
+  bool operator==(const BuildManifest&) const = default;
+};
+
+std::string ToJson(const BuildManifest& m);
+Result<BuildManifest> ParseManifest(std::string_view json);
+// sha256sum format: "<hex>  <name>\n", sorted by name.
+std::string FormatSha256Sums(std::vector<ArtifactEntry> artifacts);
+Result<std::vector<ArtifactEntry>> ParseSha256Sums(std::string_view text);
+
+}  // namespace kiln::manifest

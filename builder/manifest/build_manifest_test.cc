@@ -1,0 +1,59 @@
+#include "builder/manifest/build_manifest.h"
+
+#include <gtest/gtest.h>
+
+namespace kiln::manifest {
+namespace {
+
+BuildManifest Sample() {
+  BuildManifest m;
+  m.kiln_version = "0.1.0";
+  m.image_name = "demo";
+  m.image_version = "1.0";
+  m.architecture = "x86-64";
+  m.recipe = "demo.toml";
+  m.recipe_sha256 = std::string(64, 'a');
+  m.inputs = {{"tarball", "https://example.com/root.tar.gz", std::string(64, 'b')}};
+  m.seed = "00112233445566778899aabbccddeeff";
+  m.source_date_epoch = 1700000000;
+  m.disk_guid = "01234567-89ab-4cde-8f01-23456789abcd";
+  m.disk_size = 1 << 30;
+  m.partitions = {{"root-x86-64", "4f68bce3-e8cd-4db1-96e7-fbcaf984b709",
+                   "11111111-2222-4333-8444-555555555555", "root-x86-64", 1048576, 4096,
+                   1ull << 60, "squashfs"}};
+  m.root_hash = std::string(64, 'c');
+  m.packages = {{"bash", "5.2.15-2+b2", "amd64"}};
+  m.artifacts = {{"demo_1.0.raw", 123, std::string(64, 'd')}, {"a.squashfs", 7, std::string(64, 'e')}};
+  return m;
+}
+
+TEST(BuildManifest, RoundTrips) {
+  BuildManifest m = Sample();
+  std::string json = ToJson(m);
+  auto back = ParseManifest(json);
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(*back, m);
+  EXPECT_EQ(ToJson(*back), json);  // stable serialisation
+}
+
+TEST(BuildManifest, RejectsArtifactNamesOutsideTheDirectory) {
+  BuildManifest m = Sample();
+  m.artifacts[0].name = "../etc/passwd";
+  auto r = ParseManifest(ToJson(m));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("outside its directory"), std::string::npos);
+  EXPECT_FALSE(ParseManifest("{not json").ok());
+}
+
+TEST(Sha256Sums, SortedAndParsed) {
+  std::string sums = FormatSha256Sums(Sample().artifacts);
+  EXPECT_EQ(sums, std::string(64, 'e') + "  a.squashfs\n" + std::string(64, 'd') + "  demo_1.0.raw\n");
+  auto parsed = ParseSha256Sums(sums);
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->size(), 2u);
+  EXPECT_EQ((*parsed)[1].name, "demo_1.0.raw");
+  EXPECT_FALSE(ParseSha256Sums("zz  x\n").ok());
+}
+
+}  // namespace
+}  // namespace kiln::manifest

@@ -1,0 +1,134 @@
+#include "builder/pipeline/disk_image.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "builder/common/sha256.h"
+#include "builder/common/size.h"
+#include "builder/disk/ext4.h"
+#include "builder/disk/layout.h"
+#include "builder/disk/partition_types.h"
+#include "builder/disk/seed_uuids.h"
+#include "builder/squashfs/squashfs.h"
+#include "builder/verity/verity.h"
+#include "signing/pkcs7.h"
+#include "signing/verity_signature.h"
+
+namespace kiln::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+Status PwriteAll(int fd, std::string_view data, std::uint64_t offset, const fs::path& path) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return MakeError(ErrorCode::kIo, "cannot write " + path.string() + ": " + std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe::Recipe& recipe,
+                                       const Seed& seed, const Signer* signer,
+                                       const BuildContext& ctx, const fs::path& raw) {
+  DiskImageResult result;
+  const bool has_esp = recipe.disk.esp_size > 0;
+  result.root_offset = disk::RootOffset(has_esp, recipe.disk.esp_size);
+
+  // 1. squashfs straight into the root partition's place, verity leaves hashed as it goes.
+  verity::VerityParams vparams{disk::VeritySalt(seed), disk::VerityUuid(seed)};
+  verity::VerityHasher hasher(vparams);
+  squashfs::SquashfsOptions sopts{recipe.root.compression, recipe.root.compression_level,
+                                  recipe.root.block_size, ctx.jobs, ctx.source_date_epoch};
+  ctx.Report("squashfs", "writing the root file system (" + std::string(recipe::CompressionName(recipe.root.compression)) +
+                             ", " + std::to_string(ctx.jobs) + " threads)");
+  KILN_ASSIGN_OR_RETURN(squashfs::SquashfsStats stats,
+                        squashfs::WriteSquashfs(tree, sopts, raw, result.root_offset, &hasher));
+  result.root_size = stats.size;
+  KILN_ASSIGN_OR_RETURN(verity::VerityResult vres, hasher.Finish(stats.size / 4096));
+  result.root_hash_hex = ToHex(vres.root_hash);
+  result.hash_device = std::move(vres.hash_device);
+  ctx.Report("verity", "root hash " + result.root_hash_hex);
+
+  // 2. Partition table from the sizes now known.
+  disk::LayoutInputs in;
+  in.arch = recipe.image.architecture;
+  in.seed = seed;
+  in.esp_size = recipe.disk.esp_size;
+  in.root_size = stats.size;
+  in.verity_size = result.hash_device.size();
+  in.verity_sig_size = signer ? disk::kVeritySigSize : 0;
+  if (recipe.data) {
+    in.data_size = recipe.data->size;
+    in.data_label = recipe.data->label;
+  }
+  in.disk_size = recipe.disk.size.value_or(0);
+  KILN_ASSIGN_OR_RETURN(result.layout, disk::PlanLayout(in));
+  KILN_TRY(disk::SetVerityPairUuids(result.layout, recipe.image.architecture, vres.root_hash));
+
+  Fd fd{::open(raw.c_str(), O_RDWR | O_CLOEXEC)};
+  if (fd.fd < 0) return MakeError(ErrorCode::kIo, "cannot open " + raw.string() + ": " + std::strerror(errno));
+  auto part_of = [&](disk::PartitionRole role) -> const disk::Partition* {
+    int i = disk::FindPartition(result.layout, disk::PartitionTypeUuid(role, recipe.image.architecture));
+    return i < 0 ? nullptr : &result.layout.partitions[static_cast<std::size_t>(i)];
+  };
+
+  // 3. Hash tree and signature partition.
+  const disk::Partition* vpart = part_of(disk::PartitionRole::kRootVerity);
+  KILN_TRY(PwriteAll(fd.fd, result.hash_device, vpart->offset, raw));
+  if (signer) {
+    KILN_ASSIGN_OR_RETURN(result.roothash_p7s,
+                          signing::SignPkcs7Detached(result.root_hash_hex, signer->key, signer->cert));
+    KILN_ASSIGN_OR_RETURN(std::string json, signing::MakeVeritySignatureJson(result.root_hash_hex, signer->cert,
+                                                                           result.roothash_p7s));
+    std::string padded = signing::PadVeritySignature(std::move(json));
+    const disk::Partition* spart = part_of(disk::PartitionRole::kRootVeritySig);
+    if (padded.size() > spart->size)
+      return MakeError(ErrorCode::kBuild, "verity signature (" + std::to_string(padded.size()) +
+                                              " bytes) does not fit its partition");
+    KILN_TRY(PwriteAll(fd.fd, padded, spart->offset, raw));
+  }
+
+  // 4. Data file system, written in place by mke2fs.
+  if (recipe.data) {
+    const disk::Partition* dpart = part_of(disk::PartitionRole::kLinuxGeneric);
+    ctx.Report("disk", "data partition: ext4 " + FormatSize(dpart->size) + " label '" + recipe.data->label + "'");
+    disk::Ext4Spec spec;
+    spec.image = raw;
+    spec.offset = dpart->offset;
+    spec.size = dpart->size;
+    spec.label = recipe.data->label;
+    spec.uuid = disk::FilesystemUuid(dpart->uuid);
+    spec.hash_seed = UuidV4From(HmacSha256(std::span<const std::uint8_t>(seed), "ext4-hash-seed"));
+    spec.seed_dir = recipe.data->seed;
+    spec.source_date_epoch = ctx.source_date_epoch;
+    spec.last_mounted = recipe.data->mountpoint;
+    KILN_TRY(disk::MakeExt4(spec));
+  }
+
+  // 5. The whole disk's size, then the GPT (protective MBR, primary and backup).
+  if (::ftruncate(fd.fd, static_cast<off_t>(result.layout.size_bytes)) != 0)
+    return MakeError(ErrorCode::kIo, "cannot size " + raw.string() + ": " + std::strerror(errno));
+  KILN_TRY(disk::WriteGpt(fd.fd, result.layout));
+  ctx.Report("disk", "wrote " + raw.filename().string() + " (" + FormatSize(result.layout.size_bytes) + ")");
+  return result;
+}
+
+}  // namespace kiln::pipeline

@@ -1,0 +1,38 @@
+// Assembles the GPT disk image in place: the squashfs is written straight into the root
+// partition's place with its verity leaves hashed on the fly, then the hash tree, the signed
+// root hash and the data file system are written at their offsets, and the GPT last.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "builder/common/build_context.h"
+#include "builder/common/result.h"
+#include "builder/disk/gpt.h"
+#include "builder/pipeline/build_inputs.h"
+#include "builder/recipe/recipe.h"
+#include "builder/tree/file_tree.h"
+#include "signing/keys.h"
+
+namespace kiln::pipeline {
+
+struct Signer {
+  signing::PrivateKey key;
+  signing::Certificate cert;
+};
+
+struct DiskImageResult {
+  disk::DiskLayout layout;
+  std::string root_hash_hex;
+  std::string hash_device;      // the root-verity partition's content
+  std::string roothash_p7s;     // empty when unsigned
+  std::uint64_t root_offset = 0;
+  std::uint64_t root_size = 0;  // squashfs bytes (4 KiB aligned)
+};
+
+Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe::Recipe& recipe,
+                                       const Seed& seed, const Signer* signer,
+                                       const BuildContext& ctx, const std::filesystem::path& raw);
+
+}  // namespace kiln::pipeline

@@ -1,0 +1,252 @@
+#include "builder/pipeline/pipeline.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+
+#include "builder/common/files.h"
+#include "builder/common/sha256.h"
+#include "builder/common/size.h"
+#include "builder/disk/convert.h"
+#include "builder/disk/partition_types.h"
+#include "builder/oci/layout.h"
+#include "builder/oci/oci_archive.h"
+#include "builder/oci/oci_options.h"
+#include "builder/pipeline/build_inputs.h"
+#include "builder/pipeline/disk_image.h"
+#include "builder/pipeline/resolve_tree.h"
+#include "builder/pipeline/staged_output.h"
+#include "builder/recipe/recipe_parser.h"
+#include "builder/squashfs/squashfs.h"
+#include "signing/pkcs7.h"
+
+#ifndef KILN_VERSION
+#define KILN_VERSION "0.0.0"
+#endif
+
+namespace kiln::pipeline {
+
+namespace fs = std::filesystem;
+
+const char* KilnVersion() { return KILN_VERSION; }
+
+namespace {
+
+bool Wants(const recipe::Recipe& r, const std::string& format) {
+  return std::find(r.output.formats.begin(), r.output.formats.end(), format) != r.output.formats.end();
+}
+
+bool WantsDisk(const recipe::Recipe& r) { return Wants(r, "raw") || Wants(r, "qcow2") || Wants(r, "vmdk"); }
+
+// Key and certificate from the command line or the recipe; none at all is an error for disk
+// images unless the user asked for an unsigned build.
+Result<std::optional<Signer>> LoadSigner(const BuildRequest& req, const recipe::Recipe& recipe) {
+  std::string key = !req.key.empty() ? req.key : recipe.signing.key;
+  std::string cert = !req.cert.empty() ? req.cert
+                     : recipe.signing.certificate ? recipe.signing.certificate->string() : "";
+  if (key.empty() && cert.empty()) {
+    if (WantsDisk(recipe) && !req.allow_unsigned)
+      return MakeError(ErrorCode::kUsage,
+                       "no signing key: pass --key KEY --cert CERT or set [signing] in the recipe "
+                       "(create a key with `kiln keygen`), or build with --unsigned");
+    return std::optional<Signer>();
+  }
+  if (key.empty() || cert.empty())
+    return MakeError(ErrorCode::kUsage, "signing needs both a key and a certificate");
+  KILN_ASSIGN_OR_RETURN(signing::PrivateKey k, signing::LoadPrivateKey(key));
+  KILN_ASSIGN_OR_RETURN(signing::Certificate c, signing::LoadCertificate(cert));
+  if (!signing::KeyMatchesCertificate(k, c))
+    return MakeError(ErrorCode::kInput, "the signing key " + key + " does not match the certificate " + cert);
+  return std::optional<Signer>(Signer{std::move(k), std::move(c)});
+}
+
+// Copies a byte range into a new file with copy_file_range (a reflink or an in-kernel copy:
+// the data never passes through user space).
+Status CopyRange(const fs::path& from, std::uint64_t offset, std::uint64_t size, const fs::path& to) {
+  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return MakeError(ErrorCode::kIo, "cannot open " + from.string());
+  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) {
+    ::close(in);
+    return MakeError(ErrorCode::kIo, "cannot create " + to.string());
+  }
+  ::fchmod(out, 0644);
+  loff_t off_in = static_cast<loff_t>(offset);
+  std::uint64_t left = size;
+  Status st;
+  while (left > 0) {
+    ssize_t n = ::copy_file_range(in, &off_in, out, nullptr, left, 0);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      st = MakeError(ErrorCode::kIo, "cannot copy into " + to.string() + ": " + std::strerror(errno));
+      break;
+    }
+    left -= static_cast<std::uint64_t>(n);
+  }
+  ::close(in);
+  ::close(out);
+  return st;
+}
+
+Result<manifest::ArtifactEntry> Describe(const fs::path& dir, const std::string& name) {
+  fs::path p = dir / name;
+  KILN_ASSIGN_OR_RETURN(Digest d, Sha256File(p));
+  std::error_code ec;
+  return manifest::ArtifactEntry{name, fs::file_size(p, ec), ToHex(d)};
+}
+
+// Every file of a directory artifact (an OCI layout), as "dir/relative/path", sorted.
+Result<std::vector<manifest::ArtifactEntry>> DescribeTree(const fs::path& dir, const std::string& name) {
+  std::vector<std::string> files;
+  for (auto& e : fs::recursive_directory_iterator(dir / name))
+    if (e.is_regular_file()) files.push_back(name + "/" + e.path().lexically_relative(dir / name).generic_string());
+  std::sort(files.begin(), files.end());
+  std::vector<manifest::ArtifactEntry> out;
+  for (auto& f : files) {
+    KILN_ASSIGN_OR_RETURN(auto a, Describe(dir, f));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<BuildSummary> Build(const BuildRequest& req) {
+  BuildContext ctx = req.ctx;
+  ctx.Report("recipe", "loading " + req.recipe.string());
+  KILN_ASSIGN_OR_RETURN(recipe::Recipe recipe, recipe::LoadRecipe(req.recipe));
+  ctx.source_date_epoch = req.source_date_epoch.value_or(recipe.image.source_date_epoch.value_or(0));
+  if (ctx.jobs == 0) ctx.jobs = 1;
+  KILN_ASSIGN_OR_RETURN(std::optional<Signer> signer, LoadSigner(req, recipe));
+
+  KILN_ASSIGN_OR_RETURN(StagedOutput out, StagedOutput::Create(req.out_dir));
+  ctx.work_dir = out.staging_dir() / ".work";
+  fs::create_directories(ctx.work_dir);
+  KILN_ASSIGN_OR_RETURN(tree::ContentStore store, tree::ContentStore::Create(ctx.work_dir / "content"));
+
+  KILN_ASSIGN_OR_RETURN(ResolvedTree resolved, ResolveTree(recipe, ctx, store));
+  KILN_ASSIGN_OR_RETURN(std::vector<manifest::InputEntry> inputs, RecipeInputs(recipe));
+  inputs.insert(inputs.end(), resolved.base_inputs.begin(), resolved.base_inputs.end());
+  Seed seed = ComputeSeed(inputs, ctx.source_date_epoch);
+  ctx.Report("tree", std::to_string(resolved.tree.size()) + " entries; seed " + ToHex(std::span<const std::uint8_t>(seed)));
+
+  manifest::BuildManifest m;
+  m.kiln_version = KilnVersion();
+  m.image_name = recipe.image.name;
+  m.image_version = recipe.image.version;
+  m.architecture = recipe::ArchitectureName(recipe.image.architecture);
+  m.recipe = recipe.file.filename().string();
+  KILN_ASSIGN_OR_RETURN(m.recipe_sha256, RecipeDigest(recipe));
+  m.inputs = inputs;
+  m.seed = ToHex(std::span<const std::uint8_t>(seed));
+  m.source_date_epoch = ctx.source_date_epoch;
+  m.packages = resolved.packages;
+  if (recipe.data) m.data_mountpoint = recipe.data->mountpoint;
+  if (signer) m.certificate_fingerprint = signing::CertificateFingerprintSha256(signer->cert);
+
+  const std::string base = recipe.image.name + "_" + recipe.image.version;
+  std::vector<std::string> artifacts;  // file names, in the order produced
+  auto keep = [&](const std::string& name) {
+    out.Keep(name);
+    artifacts.push_back(name);
+  };
+
+  if (WantsDisk(recipe)) {
+    const std::string raw = base + ".raw";
+    KILN_ASSIGN_OR_RETURN(DiskImageResult disk,
+                          WriteDiskImage(resolved.tree, recipe, seed, signer ? &*signer : nullptr, ctx, out.Path(raw)));
+    // Split artifacts beside the disk image.
+    KILN_TRY(CopyRange(out.Path(raw), disk.root_offset, disk.root_size, out.Path(base + ".root.squashfs")));
+    keep(base + ".root.squashfs");
+    KILN_TRY(WriteFile(out.Path(base + ".root.verity"), disk.hash_device));
+    keep(base + ".root.verity");
+    KILN_TRY(WriteFile(out.Path(base + ".root.roothash"), disk.root_hash_hex + "\n"));
+    keep(base + ".root.roothash");
+    if (signer) {
+      KILN_TRY(WriteFile(out.Path(base + ".root.roothash.p7s"), disk.roothash_p7s));
+      keep(base + ".root.roothash.p7s");
+    }
+    m.root_hash = disk.root_hash_hex;
+    m.disk_guid = disk.layout.disk_guid.ToString();
+    m.disk_size = disk.layout.size_bytes;
+    for (auto& p : disk.layout.partitions) {
+      auto type = disk::FindPartitionType(p.type);
+      std::string fs_name = "ext4";
+      if (type) {
+        switch (type->role) {
+          case disk::PartitionRole::kRoot: fs_name = "squashfs"; break;
+          case disk::PartitionRole::kRootVerity: fs_name = "verity"; break;
+          case disk::PartitionRole::kRootVeritySig: fs_name = "verity-sig"; break;
+          case disk::PartitionRole::kEsp: fs_name = "vfat"; break;
+          default: break;
+        }
+      }
+      m.partitions.push_back({type ? type->name : p.type.ToString(), p.type.ToString(), p.uuid.ToString(),
+                              p.label, p.offset, p.size, p.attributes, fs_name});
+    }
+    for (const char* fmt : {"qcow2", "vmdk"}) {
+      if (!Wants(recipe, fmt)) continue;
+      ctx.Report("disk", std::string("converting to ") + fmt);
+      KILN_TRY(disk::ConvertImage(out.Path(raw), out.Path(base + "." + fmt), fmt));
+      keep(base + "." + fmt);
+    }
+    if (Wants(recipe, "raw")) keep(raw);
+  } else if (Wants(recipe, "squashfs")) {
+    squashfs::SquashfsOptions sopts{recipe.root.compression, recipe.root.compression_level,
+                                    recipe.root.block_size, ctx.jobs, ctx.source_date_epoch};
+    ctx.Report("squashfs", "writing the root file system");
+    KILN_TRY(squashfs::WriteSquashfs(resolved.tree, sopts, out.Path(base + ".root.squashfs"), 0, nullptr));
+    keep(base + ".root.squashfs");
+  }
+
+  if (Wants(recipe, "oci") || Wants(recipe, "oci-archive")) {
+    KILN_ASSIGN_OR_RETURN(oci::OciOptions oopts, oci::OciOptionsFromRecipe(recipe, ctx.source_date_epoch, ctx.jobs));
+    ctx.Report("oci", "writing the OCI image layout");
+    KILN_TRY(oci::WriteOciLayout(resolved.tree, oopts, out.Path(base + ".oci")));
+    if (Wants(recipe, "oci-archive")) {
+      KILN_TRY(oci::WriteOciArchive(out.Path(base + ".oci"), out.Path(base + ".oci.tar")));
+      keep(base + ".oci.tar");
+    }
+    if (Wants(recipe, "oci")) keep(base + ".oci");
+  }
+
+  // Manifest, its signature, and SHA256SUMS over everything.
+  for (auto& name : artifacts) {
+    if (fs::is_directory(out.Path(name))) {
+      KILN_ASSIGN_OR_RETURN(auto entries, DescribeTree(out.staging_dir(), name));
+      m.artifacts.insert(m.artifacts.end(), entries.begin(), entries.end());
+    } else {
+      KILN_ASSIGN_OR_RETURN(auto a, Describe(out.staging_dir(), name));
+      m.artifacts.push_back(std::move(a));
+    }
+  }
+  std::sort(m.artifacts.begin(), m.artifacts.end(),
+            [](const manifest::ArtifactEntry& a, const manifest::ArtifactEntry& b) { return a.name < b.name; });
+  std::vector<manifest::ArtifactEntry> sums = m.artifacts;
+  const std::string manifest_name = base + ".manifest.json";
+  std::string manifest_json = manifest::ToJson(m);
+  KILN_TRY(WriteFile(out.Path(manifest_name), manifest_json));
+  keep(manifest_name);
+  KILN_ASSIGN_OR_RETURN(auto ma, Describe(out.staging_dir(), manifest_name));
+  sums.push_back(ma);
+  if (signer) {
+    KILN_ASSIGN_OR_RETURN(std::string p7s, signing::SignPkcs7Detached(manifest_json, signer->key, signer->cert));
+    KILN_TRY(WriteFile(out.Path(manifest_name + ".p7s"), p7s));
+    keep(manifest_name + ".p7s");
+    KILN_ASSIGN_OR_RETURN(auto pa, Describe(out.staging_dir(), manifest_name + ".p7s"));
+    sums.push_back(pa);
+  }
+  KILN_TRY(WriteFile(out.Path("SHA256SUMS"), manifest::FormatSha256Sums(sums)));
+  keep("SHA256SUMS");
+
+  KILN_TRY(out.Commit());
+  ctx.Report("build", "done: " + std::to_string(artifacts.size() + 1) + " artifacts in " + req.out_dir.string());
+  return BuildSummary{std::move(m), req.out_dir};
+}
+
+}  // namespace kiln::pipeline

@@ -1,0 +1,85 @@
+#include "builder/pipeline/resolve_tree.h"
+
+#include "builder/common/sha256.h"
+#include "builder/pipeline/build_inputs.h"
+#include "builder/sources/debian_source.h"
+#include "builder/sources/download_cache.h"
+#include "builder/sources/dpkg_status.h"
+#include "builder/sources/image_source.h"
+#include "builder/sources/lock_file.h"
+#include "builder/tree/entries.h"
+#include "builder/tree/overlay.h"
+#include "builder/tree/tarball_reader.h"
+
+namespace kiln::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A tarball or disk image named by the recipe: fetched into the cache when it is an URL,
+// verified in place when it is a local path.
+Result<fs::path> ObtainBaseFile(const recipe::Recipe& recipe, const BuildContext& ctx,
+                                std::vector<manifest::InputEntry>& inputs, const char* kind) {
+  const auto& base = recipe.base;
+  if (base.source_is_url) {
+    ctx.Report("sources", "fetching " + base.source);
+    KILN_ASSIGN_OR_RETURN(fs::path p, sources::Fetch({base.source, base.sha256}, ctx));
+    inputs.push_back({kind, base.source, base.sha256.empty() ? ToHex(*Sha256File(p)) : base.sha256});
+    return p;
+  }
+  fs::path p = base.source;
+  KILN_ASSIGN_OR_RETURN(Digest d, sources::VerifyLocalFile(p, base.sha256));
+  inputs.push_back({kind, RelativeToRecipe(recipe, p), ToHex(d)});
+  return p;
+}
+
+}  // namespace
+
+Result<ResolvedTree> ResolveTree(const recipe::Recipe& recipe, const BuildContext& ctx,
+                                 tree::ContentStore& store) {
+  ResolvedTree out{tree::FileTree(ctx.source_date_epoch), {}, {}};
+  switch (recipe.base.type) {
+    case recipe::BaseType::kScratch:
+      break;
+    case recipe::BaseType::kTarball: {
+      KILN_ASSIGN_OR_RETURN(fs::path p, ObtainBaseFile(recipe, ctx, out.base_inputs, "tarball"));
+      ctx.Report("tree", "reading base tarball " + p.filename().string());
+      KILN_TRY(tree::ImportTarball(out.tree, p, store, "base").WithContext("base tarball " + recipe.base.source));
+      break;
+    }
+    case recipe::BaseType::kDebian: {
+      fs::path lock = sources::LockPathFor(recipe.file);
+      std::error_code ec;
+      if (!fs::exists(lock, ec)) {
+        ctx.Report("sources", "no lock file " + lock.filename().string() +
+                                  ": package versions are not pinned (run `kiln lock`)");
+        lock.clear();
+      }
+      KILN_ASSIGN_OR_RETURN(auto records, sources::ImportDebianBase(recipe, ctx, lock, out.tree, store));
+      for (auto& r : records) out.base_inputs.push_back({r.kind, r.uri, r.sha256});
+      break;
+    }
+    case recipe::BaseType::kImage: {
+      KILN_ASSIGN_OR_RETURN(fs::path p, ObtainBaseFile(recipe, ctx, out.base_inputs, "image"));
+      KILN_TRY(sources::ImportDiskImage(out.tree, p, store, ctx, "base"));
+      break;
+    }
+  }
+  // What the base installed, from its own package database (absent for most scratch images).
+  if (out.tree.Find("var/lib/dpkg/status")) {
+    KILN_ASSIGN_OR_RETURN(auto packages, sources::ReadDpkgStatus(out.tree));
+    for (auto& p : packages) out.packages.push_back({p.name, p.version, p.architecture});
+  }
+  for (std::size_t i = 0; i < recipe.overlays.size(); ++i) {
+    const auto& o = recipe.overlays[i];
+    ctx.Report("tree", "overlay " + RelativeToRecipe(recipe, o.source) + " -> " + o.target);
+    KILN_TRY(tree::ImportDirectory(out.tree, o.source, o.target, "overlay[" + std::to_string(i) + "]")
+                 .WithContext(o.pos.ToString()));
+  }
+  KILN_TRY(tree::ApplyEntries(out.tree, recipe.entries));
+  KILN_TRY(out.tree.Validate());
+  return out;
+}
+
+}  // namespace kiln::pipeline

@@ -1,0 +1,186 @@
+// The parsed, validated recipe: plain data, paths already resolved against the recipe's
+// directory. Parsing and validation live in recipe_parser.h; docs/recipe.md documents
+// every key. Later stages read this struct and nothing else from the TOML.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kiln::recipe {
+
+// Where a value came from, for error messages of later stages ("recipe.toml:12:5").
+struct SourcePos {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string ToString() const;  // "file:line:column" (or just file when line is 0)
+  bool operator==(const SourcePos&) const = default;
+};
+
+enum class Architecture { kX86_64, kArm64 };
+const char* ArchitectureName(Architecture a);  // "x86-64", "arm64"
+Architecture HostArchitecture();
+
+// uid/gid given as numbers or as names resolved later in the image's /etc/passwd and /etc/group.
+struct Owner {
+  std::optional<std::uint32_t> uid, gid;
+  std::string user, group;  // set when given by name
+  bool operator==(const Owner&) const = default;
+};
+
+struct ImageSection {
+  std::string name;
+  std::string version;
+  Architecture architecture = Architecture::kX86_64;
+  std::optional<std::int64_t> source_date_epoch;  // SOURCE_DATE_EPOCH (environment) wins
+  bool operator==(const ImageSection&) const = default;
+};
+
+enum class BaseType { kScratch, kTarball, kDebian, kImage };
+
+struct AptSettings {
+  std::vector<std::string> options;   // extra apt options (-o KEY=VALUE), in order
+  std::vector<std::string> keyrings;  // keyring files (resolved paths)
+  bool operator==(const AptSettings&) const = default;
+};
+
+struct BaseSection {
+  BaseType type = BaseType::kScratch;
+  // tarball / image: a path (resolved against the recipe directory) or an URL, as written.
+  std::string source;
+  bool source_is_url = false;
+  std::string sha256;  // lowercase hex, empty when not given
+  // debian
+  std::string suite = "bookworm";
+  std::string variant = "minbase";
+  std::vector<std::string> packages;
+  std::vector<std::string> components = {"main"};
+  std::string mirror = "http://deb.debian.org/debian";
+  AptSettings apt;
+  SourcePos pos;
+  bool operator==(const BaseSection&) const = default;
+};
+
+struct OverlaySpec {
+  std::filesystem::path source;  // absolute
+  std::string target = "/";
+  SourcePos pos;
+  bool operator==(const OverlaySpec&) const = default;
+};
+
+enum class EntryKind { kFile, kDirectory, kSymlink };
+
+// One [[file]], [[directory]] or [[symlink]] entry, kept in recipe order across the three.
+struct EntrySpec {
+  EntryKind kind = EntryKind::kFile;
+  std::string path;
+  std::optional<std::string> content;                // file: inline content
+  std::optional<std::filesystem::path> source;       // file: host file (absolute)
+  std::string target;                                // symlink
+  std::optional<std::uint32_t> mode;                 // defaults: file 0644, directory 0755
+  Owner owner;                                       // default 0:0
+  SourcePos pos;
+  bool operator==(const EntrySpec&) const = default;
+};
+
+enum class Compression { kZstd, kXz, kGzip, kLz4 };
+const char* CompressionName(Compression c);
+
+struct RootSection {
+  Compression compression = Compression::kZstd;
+  std::optional<int> compression_level;  // per compressor range
+  std::uint32_t block_size = 128 * 1024;  // power of two, 4K..1M
+  bool operator==(const RootSection&) const = default;
+};
+
+struct OutputSection {
+  // closed set: squashfs raw qcow2 vmdk oci oci-archive tar
+  std::vector<std::string> formats = {"squashfs"};
+  bool operator==(const OutputSection&) const = default;
+};
+
+struct DataSection {
+  std::uint64_t size = 0;
+  std::string filesystem = "ext4";
+  std::string label = "data";
+  std::string mountpoint = "/var";
+  std::optional<std::filesystem::path> seed;  // absolute
+  bool operator==(const DataSection&) const = default;
+};
+
+struct DiskSection {
+  std::optional<std::uint64_t> size;  // nullopt: auto
+  std::uint64_t esp_size = 0;         // 0: no ESP unless [boot] needs one
+  bool operator==(const DiskSection&) const = default;
+};
+
+struct SigningSection {
+  std::string key;                    // path (absolute) or provider URI ("pkcs11:...")
+  std::optional<std::filesystem::path> certificate;
+  bool secure_boot = false;
+  bool operator==(const SigningSection&) const = default;
+};
+
+struct ContainerSection {
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;
+  std::string user;
+  std::string workdir;
+  std::vector<std::string> ports;
+  std::map<std::string, std::string> labels;
+  std::string layers = "single";        // single | per-source
+  std::string compression = "gzip";     // gzip | zstd
+  bool operator==(const ContainerSection&) const = default;
+};
+
+struct BootSection {
+  std::string loader = "none";  // systemd-boot | none
+  std::vector<std::string> kernel_cmdline;
+  bool operator==(const BootSection&) const = default;
+};
+
+struct UserSpec {
+  std::string name;
+  std::optional<std::uint32_t> uid;
+  std::optional<std::uint32_t> gid;
+  std::string home;
+  std::string shell = "/usr/sbin/nologin";
+  std::vector<std::string> groups;
+  SourcePos pos;
+  bool operator==(const UserSpec&) const = default;
+};
+
+struct GroupSpec {
+  std::string name;
+  std::optional<std::uint32_t> gid;
+  SourcePos pos;
+  bool operator==(const GroupSpec&) const = default;
+};
+
+struct Recipe {
+  std::filesystem::path file;       // absolute path of the top-level recipe
+  std::filesystem::path directory;  // its directory; relative paths resolve against the file that wrote them
+  std::vector<std::filesystem::path> included;  // every file read, top-level last
+  ImageSection image;
+  BaseSection base;
+  std::vector<OverlaySpec> overlays;
+  std::vector<EntrySpec> entries;
+  RootSection root;
+  OutputSection output;
+  std::optional<DataSection> data;
+  DiskSection disk;
+  SigningSection signing;
+  std::optional<ContainerSection> container;
+  BootSection boot;
+  std::vector<UserSpec> users;
+  std::vector<GroupSpec> groups;
+  std::vector<std::string> services_enable;
+  bool operator==(const Recipe&) const = default;
+};
+
+}  // namespace kiln::recipe

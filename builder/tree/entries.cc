@@ -1,0 +1,177 @@
+#include "builder/tree/entries.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+#include "builder/common/files.h"
+
+namespace kiln::tree {
+
+namespace {
+
+// recipe::SourcePos::ToString lives in the recipe library, which this stage does not link.
+std::string PosText(const recipe::SourcePos& pos) {
+  if (pos.line == 0) return pos.file;
+  return pos.file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
+}
+
+const char* KindName(recipe::EntryKind kind) {
+  switch (kind) {
+    case recipe::EntryKind::kFile: return "[[file]]";
+    case recipe::EntryKind::kDirectory: return "[[directory]]";
+    case recipe::EntryKind::kSymlink: return "[[symlink]]";
+  }
+  return "entry";
+}
+
+std::optional<std::uint32_t> ParseId(std::string_view s) {
+  std::uint32_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+// Fields of the colon-separated line of `db` whose first field is `name`.
+std::optional<std::vector<std::string_view>> FindRecord(std::string_view db, std::string_view name) {
+  while (!db.empty()) {
+    std::size_t nl = db.find('\n');
+    std::string_view line = db.substr(0, nl);
+    db = nl == std::string_view::npos ? std::string_view() : db.substr(nl + 1);
+    std::vector<std::string_view> fields;
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t colon = line.find(':', start);
+      fields.push_back(line.substr(start, colon == std::string_view::npos ? colon : colon - start));
+      if (colon == std::string_view::npos) break;
+      start = colon + 1;
+    }
+    if (fields.size() >= 3 && fields[0] == name) return fields;
+  }
+  return std::nullopt;
+}
+
+// Reads an account database ("etc/passwd", "etc/group") from the tree as it is now.
+Result<std::string> ReadDatabase(const FileTree& tree, const std::string& path) {
+  std::string resolved = tree.Resolve(path);
+  const FileNode* node = resolved.empty() ? nullptr : tree.Find(resolved);
+  if (node && node->type == NodeType::kHardLink) node = tree.Find(node->target);
+  if (!node || node->type != NodeType::kFile)
+    return MakeError(ErrorCode::kRecipe, "the image has no /" + path);
+  return ReadContent(node->content);
+}
+
+struct Ids {
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+};
+
+Result<Ids> ResolveOwner(const FileTree& tree, const recipe::Owner& owner, const std::string& where) {
+  Ids ids;
+  ids.uid = owner.uid.value_or(0);
+  ids.gid = owner.gid.value_or(0);
+  if (!owner.user.empty()) {
+    auto db = ReadDatabase(tree, "etc/passwd");
+    if (!db.ok())
+      return MakeError(ErrorCode::kRecipe, where + ": cannot resolve user '" + owner.user +
+                                               "': " + db.error().message);
+    auto rec = FindRecord(*db, owner.user);
+    std::optional<std::uint32_t> uid, gid;
+    if (rec) uid = ParseId((*rec)[2]);
+    if (rec && rec->size() >= 4) gid = ParseId((*rec)[3]);
+    if (!uid)
+      return MakeError(ErrorCode::kRecipe, where + ": unknown user '" + owner.user +
+                                               "' (not in the image's /etc/passwd)");
+    ids.uid = *uid;
+    if (!owner.gid && owner.group.empty() && gid) ids.gid = *gid;  // the user's primary group
+  }
+  if (!owner.group.empty()) {
+    auto db = ReadDatabase(tree, "etc/group");
+    if (!db.ok())
+      return MakeError(ErrorCode::kRecipe, where + ": cannot resolve group '" + owner.group +
+                                               "': " + db.error().message);
+    auto rec = FindRecord(*db, owner.group);
+    std::optional<std::uint32_t> gid;
+    if (rec) gid = ParseId((*rec)[2]);
+    if (!gid)
+      return MakeError(ErrorCode::kRecipe, where + ": unknown group '" + owner.group +
+                                               "' (not in the image's /etc/group)");
+    ids.gid = *gid;
+  }
+  return ids;
+}
+
+Result<FileNode> MakeNode(const recipe::EntrySpec& entry, const std::string& where) {
+  FileNode node;
+  node.origin = "recipe";
+  switch (entry.kind) {
+    case recipe::EntryKind::kFile:
+      node.type = NodeType::kFile;
+      node.mode = entry.mode.value_or(0644);
+      if (entry.source) {
+        struct stat st {};
+        if (::stat(entry.source->c_str(), &st) != 0)
+          return MakeError(ErrorCode::kInput, where + ": cannot read source " +
+                                                  entry.source->string() + ": " +
+                                                  std::strerror(errno));
+        if (!S_ISREG(st.st_mode))
+          return MakeError(ErrorCode::kInput, where + ": source " + entry.source->string() +
+                                                  " is not a regular file");
+        node.content.host_path = *entry.source;
+        node.content.size = static_cast<std::uint64_t>(st.st_size);
+      } else {
+        node.content.is_inline = true;
+        node.content.inline_data = entry.content.value_or("");
+        node.content.size = node.content.inline_data.size();
+      }
+      break;
+    case recipe::EntryKind::kDirectory:
+      node.type = NodeType::kDirectory;
+      node.mode = entry.mode.value_or(0755);
+      break;
+    case recipe::EntryKind::kSymlink:
+      node.type = NodeType::kSymlink;
+      node.mode = 0777;
+      node.target = entry.target;
+      break;
+  }
+  node.mode &= 07777;
+  return node;
+}
+
+}  // namespace
+
+Result<std::string> ReadContent(const FileContent& content) {
+  if (content.is_inline) return content.inline_data;
+  return ReadFile(content.host_path);
+}
+
+Status ApplyEntries(FileTree& tree, const std::vector<recipe::EntrySpec>& entries) {
+  for (const recipe::EntrySpec& entry : entries) {
+    const std::string where = PosText(entry.pos);
+    KILN_ASSIGN_OR_RETURN(FileNode node, MakeNode(entry, where));
+    KILN_ASSIGN_OR_RETURN(Ids ids, ResolveOwner(tree, entry.owner, where));
+    node.uid = ids.uid;
+    node.gid = ids.gid;
+    node.mtime = tree.clamp_time();
+
+    auto path = NormalizePath(entry.path);
+    if (!path.ok())
+      return MakeError(ErrorCode::kRecipe, where + ": " + KindName(entry.kind) + " path: " +
+                                               path.error().message);
+    NodeType type = node.type;
+    auto opts = ImportInsertOptions(tree, *path, type,
+                                    /*replace_dir_metadata=*/type == NodeType::kDirectory);
+    auto landed = tree.Insert(*path, std::move(node), opts);
+    if (!landed.ok())
+      return MakeError(landed.error().code, where + ": " + KindName(entry.kind) + " '" +
+                                                entry.path + "': " + landed.error().message);
+  }
+  return OkStatus();
+}
+
+}  // namespace kiln::tree

@@ -1,0 +1,128 @@
+#include "builder/tree/tarball_reader.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <memory>
+
+namespace kiln::tree {
+
+namespace {
+
+struct ArchiveReadDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+using ArchiveReadPtr = std::unique_ptr<archive, ArchiveReadDeleter>;
+
+std::string ArchiveErrorText(archive* a) {
+  const char* s = archive_error_string(a);
+  return s ? s : "unknown libarchive error";
+}
+
+Result<NodeType> TypeOf(archive_entry* e) {
+  if (archive_entry_hardlink(e)) return NodeType::kHardLink;
+  switch (archive_entry_filetype(e)) {
+    case AE_IFREG: return NodeType::kFile;
+    case AE_IFDIR: return NodeType::kDirectory;
+    case AE_IFLNK: return NodeType::kSymlink;
+    case AE_IFCHR: return NodeType::kCharDevice;
+    case AE_IFBLK: return NodeType::kBlockDevice;
+    case AE_IFIFO: return NodeType::kFifo;
+    case AE_IFSOCK: return NodeType::kSocket;
+    default: break;
+  }
+  return MakeError(ErrorCode::kInput, "unsupported file type " +
+                                          std::to_string(archive_entry_filetype(e)));
+}
+
+// Reads one member into a FileNode (regular file bytes go to the store).
+Result<FileNode> ReadMember(archive* a, archive_entry* e, ContentStore& store,
+                            const std::string& origin) {
+  FileNode node;
+  KILN_ASSIGN_OR_RETURN(node.type, TypeOf(e));
+  node.mode = static_cast<std::uint32_t>(archive_entry_perm(e)) & 07777;
+  node.uid = static_cast<std::uint32_t>(archive_entry_uid(e));
+  node.gid = static_cast<std::uint32_t>(archive_entry_gid(e));
+  node.mtime = archive_entry_mtime_is_set(e) ? archive_entry_mtime(e) : 0;
+  node.origin = origin;
+
+  const char* name = nullptr;
+  const void* value = nullptr;
+  std::size_t size = 0;
+  archive_entry_xattr_reset(e);
+  while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+    node.xattrs[name] = std::string(static_cast<const char*>(value), size);
+
+  switch (node.type) {
+    case NodeType::kHardLink: {
+      KILN_ASSIGN_OR_RETURN(node.target, NormalizePath(archive_entry_hardlink(e)));
+      break;
+    }
+    case NodeType::kSymlink: {
+      const char* target = archive_entry_symlink(e);
+      node.target = target ? target : "";
+      break;
+    }
+    case NodeType::kCharDevice:
+    case NodeType::kBlockDevice:
+      node.rdev_major = static_cast<std::uint32_t>(archive_entry_rdevmajor(e));
+      node.rdev_minor = static_cast<std::uint32_t>(archive_entry_rdevminor(e));
+      break;
+    case NodeType::kFile: {
+      // archive_read_data fills the holes of sparse members with zeros.
+      KILN_ASSIGN_OR_RETURN(node.content,
+                            store.Put([a](char* buf, std::size_t cap) -> Result<std::size_t> {
+                              la_ssize_t n = archive_read_data(a, buf, cap);
+                              if (n < 0)
+                                return MakeError(ErrorCode::kInput,
+                                                 "cannot read data: " + ArchiveErrorText(a));
+                              return static_cast<std::size_t>(n);
+                            }));
+      break;
+    }
+    default:
+      break;
+  }
+  return node;
+}
+
+}  // namespace
+
+Status ImportTarball(FileTree& tree, const std::filesystem::path& tarball, ContentStore& store,
+                     const std::string& origin) {
+  const std::string where = "tarball " + tarball.string();
+  ArchiveReadPtr a(archive_read_new());
+  if (!a) return MakeError(ErrorCode::kBuild, where + ": cannot allocate a libarchive reader");
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  archive_read_support_format_gnutar(a.get());
+  if (archive_read_open_filename(a.get(), tarball.c_str(), 1 << 16) != ARCHIVE_OK)
+    return MakeError(ErrorCode::kInput, where + ": cannot open: " + ArchiveErrorText(a.get()));
+
+  for (;;) {
+    archive_entry* e = nullptr;
+    int rc = archive_read_next_header(a.get(), &e);
+    if (rc == ARCHIVE_EOF) break;
+    // ARCHIVE_WARN (e.g. an unknown pax keyword) still yields a usable entry.
+    if (rc < ARCHIVE_WARN)
+      return MakeError(ErrorCode::kInput, where + ": " + ArchiveErrorText(a.get()));
+
+    const char* raw = archive_entry_pathname(e);
+    std::string member = raw ? raw : "";
+    auto bad_member = [&](const Error& err) {
+      return MakeError(ErrorCode::kInput, where + ": member '" + member + "': " + err.message);
+    };
+    auto normalized = NormalizePath(member);
+    if (!normalized.ok()) return bad_member(normalized.error());
+    auto node = ReadMember(a.get(), e, store, origin);
+    if (!node.ok()) return bad_member(node.error());
+
+    NodeType type = node->type;
+    auto opts = ImportInsertOptions(tree, *normalized, type, /*replace_dir_metadata=*/true);
+    auto landed = tree.Insert(*normalized, std::move(node).value(), opts);
+    if (!landed.ok()) return bad_member(landed.error());
+  }
+  return OkStatus();
+}
+
+}  // namespace kiln::tree

@@ -1,0 +1,48 @@
+#include "builder/verify/verify.h"
+
+#include <system_error>
+
+#include "builder/oci/layout.h"
+
+namespace kiln::verify {
+
+namespace fs = std::filesystem;
+
+Result<VerifyReport> VerifyOci(const VerifyOptions& opt) {
+  VerifyReport report;
+  report.artifact = opt.artifact.string();
+  report.kind = "oci";
+  Status s = oci::VerifyOciLayout(opt.artifact);
+  if (!s.ok()) {
+    report.Fail("oci layout", s.error().message);
+    return report;
+  }
+  report.Pass("oci layout", "every blob matches its digest");
+  // The signed build manifest beside the layout covers every file of it.
+  std::string name = opt.artifact.filename().string();
+  if (name.ends_with(".oci")) {
+    fs::path manifest = opt.artifact.parent_path() / (name.substr(0, name.size() - 4) + ".manifest.json");
+    std::error_code ec;
+    if (fs::exists(manifest, ec)) {
+      VerifyOptions mo{manifest, opt.cert, opt.jobs, opt.work_dir};
+      KILN_ASSIGN_OR_RETURN(VerifyReport mr, VerifyManifest(mo));
+      report.checks.insert(report.checks.end(), mr.checks.begin(), mr.checks.end());
+    } else {
+      report.Fail("manifest", "no signed build manifest " + manifest.filename().string() + " beside the layout");
+    }
+  }
+  return report;
+}
+
+Result<VerifyReport> Verify(const VerifyOptions& opt) {
+  std::error_code ec;
+  if (!fs::exists(opt.artifact, ec))
+    return MakeError(ErrorCode::kInput, "no such artifact: " + opt.artifact.string());
+  std::string name = opt.artifact.filename().string();
+  if (fs::is_directory(opt.artifact, ec)) return VerifyOci(opt);
+  if (name.ends_with(".manifest.json")) return VerifyManifest(opt);
+  if (name.ends_with(".root.squashfs")) return VerifySplitRoot(opt);
+  return VerifyDiskImage(opt);
+}
+
+}  // namespace kiln::verify

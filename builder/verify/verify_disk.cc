@@ -1,0 +1,106 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "builder/common/files.h"
+#include "builder/common/sha256.h"
+#include "builder/disk/convert.h"
+#include "builder/disk/gpt.h"
+#include "builder/disk/partition_types.h"
+#include "builder/verify/image_file.h"
+#include "builder/verify/verify.h"
+#include "builder/verity/verity_format.h"
+#include "signing/verity_signature.h"
+
+namespace kiln::verify {
+
+namespace {
+
+const disk::Partition* FindRole(const disk::DiskLayout& layout, disk::PartitionRole role) {
+  for (auto& p : layout.partitions) {
+    auto t = disk::FindPartitionType(p.type);
+    if (t && t->role == role) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Result<VerifyReport> VerifyDiskImage(const VerifyOptions& opt) {
+  VerifyReport report;
+  report.artifact = opt.artifact.string();
+  report.kind = "disk";
+  KILN_ASSIGN_OR_RETURN(OpenImage image, OpenRawImage(opt.artifact, opt.work_dir));
+  std::string note;
+  auto layout = disk::ReadGpt(image.fd(), &note);
+  if (!layout.ok()) {
+    report.Fail("gpt", layout.error().message);
+    return report;
+  }
+  if (!note.empty()) {
+    report.Fail("gpt", note);
+    return report;
+  }
+  report.Pass("gpt", std::to_string(layout->partitions.size()) + " partitions, disk " + layout->disk_guid.ToString());
+
+  const disk::Partition* root = FindRole(*layout, disk::PartitionRole::kRoot);
+  const disk::Partition* hash = FindRole(*layout, disk::PartitionRole::kRootVerity);
+  const disk::Partition* sig = FindRole(*layout, disk::PartitionRole::kRootVeritySig);
+  if (!root || !hash) {
+    report.Fail("partitions", "no root partition with a root-verity partition");
+    return report;
+  }
+  if (!sig) {
+    report.Fail("root-verity-sig", "no signature partition: the image is unsigned");
+    return report;
+  }
+  std::string sig_bytes(sig->size, '\0');
+  KILN_TRY(verity::ReadFullAt(image.fd(), sig_bytes.data(), sig_bytes.size(), sig->offset, "signature partition"));
+  auto parsed = signing::ParseVeritySignature(sig_bytes);
+  if (!parsed.ok()) {
+    report.Fail("root-verity-sig", parsed.error().message);
+    return report;
+  }
+  // Every byte after the JSON must be NUL padding.
+  std::size_t json_end = sig_bytes.find('\0');
+  if (json_end != std::string::npos && sig_bytes.find_first_not_of('\0', json_end) != std::string::npos) {
+    report.Fail("root-verity-sig", "non-zero bytes after the signature JSON at offset " +
+                                       std::to_string(sig_bytes.find_first_not_of('\0', json_end)));
+    return report;
+  }
+  Status sig_ok = signing::VerifyVeritySignature(*parsed, opt.cert);
+  if (!sig_ok.ok()) {
+    report.Fail("root-verity-sig", sig_ok.error().message);
+    return report;
+  }
+  report.Pass("root-verity-sig", "PKCS#7 signature over root hash " + parsed->root_hash_hex +
+                                     " verifies with certificate " + parsed->certificate_fingerprint);
+
+  // systemd pairs root and verity by the halves of the root hash.
+  if (ToHex(std::span<const std::uint8_t>(root->uuid.bytes)) !=
+      parsed->root_hash_hex.substr(0, 32)) {
+    report.Fail("root partition", "partition UUID " + root->uuid.ToString() + " is not the first half of the root hash");
+    return report;
+  }
+  if (ToHex(std::span<const std::uint8_t>(hash->uuid.bytes)) != parsed->root_hash_hex.substr(32)) {
+    report.Fail("root-verity partition", "partition UUID " + hash->uuid.ToString() + " is not the last half of the root hash");
+    return report;
+  }
+
+  VerityInputs in;
+  in.data_fd = image.fd();
+  in.data_off = root->offset;
+  in.data_size = root->size;
+  in.hash_fd = image.fd();
+  in.hash_off = hash->offset;
+  in.hash_size = hash->size;
+  in.data_name = "root partition";
+  in.hash_name = "root-verity partition";
+  KILN_TRY(CheckVerityPair(in, parsed->root_hash_hex, opt.jobs, report));
+  return report;
+}
+
+}  // namespace kiln::verify

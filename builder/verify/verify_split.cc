@@ -1,0 +1,64 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <system_error>
+
+#include "builder/common/files.h"
+#include "builder/verify/verify.h"
+#include "signing/pkcs7.h"
+
+namespace kiln::verify {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+// NAME.root.squashfs with NAME.root.verity, NAME.root.roothash and NAME.root.roothash.p7s.
+Result<VerifyReport> VerifySplitRoot(const VerifyOptions& opt) {
+  VerifyReport report;
+  report.artifact = opt.artifact.string();
+  report.kind = "split";
+  std::string stem = opt.artifact.string();
+  stem.resize(stem.size() - std::string(".squashfs").size());
+  fs::path verity = stem + ".verity", roothash = stem + ".roothash", p7s = stem + ".roothash.p7s";
+  for (auto& p : {verity, roothash, p7s}) {
+    std::error_code ec;
+    if (!fs::exists(p, ec)) {
+      report.Fail(p.filename().string(), "missing beside " + opt.artifact.filename().string());
+      return report;
+    }
+  }
+  KILN_ASSIGN_OR_RETURN(std::string hash_text, ReadFile(roothash));
+  while (!hash_text.empty() && (hash_text.back() == '\n' || hash_text.back() == '\r')) hash_text.pop_back();
+  KILN_ASSIGN_OR_RETURN(std::string sig, ReadFile(p7s));
+  Status s = signing::VerifyPkcs7Detached(hash_text, sig, opt.cert);
+  if (!s.ok()) {
+    report.Fail(p7s.filename().string(), s.error().message);
+    return report;
+  }
+  report.Pass(p7s.filename().string(), "PKCS#7 signature over root hash " + hash_text + " verifies");
+  Fd data{::open(opt.artifact.c_str(), O_RDONLY | O_CLOEXEC)};
+  Fd hash{::open(verity.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (data.fd < 0 || hash.fd < 0) return MakeError(ErrorCode::kInput, "cannot open the split artifacts");
+  std::error_code ec;
+  VerityInputs in;
+  in.data_fd = data.fd;
+  in.data_size = fs::file_size(opt.artifact, ec);
+  in.hash_fd = hash.fd;
+  in.hash_size = fs::file_size(verity, ec);
+  in.data_name = opt.artifact.filename().string();
+  in.hash_name = verity.filename().string();
+  KILN_TRY(CheckVerityPair(in, hash_text, opt.jobs, report));
+  return report;
+}
+
+}  // namespace kiln::verify

@@ -1,0 +1,46 @@
+# Shared helpers for the integration tests (sourced). Each test gets a scratch directory that
+# the unprivileged user 65534 can use too, removed on exit.
+set -euo pipefail
+: "${KILN:?KILN must point at the kiln binary}"
+: "${KILN_SOURCE_DIR:?}"
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
+T=$(mktemp -d /tmp/kiln-test.XXXXXX)
+chmod 0755 "$T"
+trap 'rm -rf "$T"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# Runs a command as the unprivileged user nobody (65534).
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+
+# expect_exit CODE CMD...: runs CMD, checks its exit status, leaves stderr in $T/err.
+expect_exit() {
+  local want=$1; shift
+  set +e; "$@" >"$T/out" 2>"$T/err"; local got=$?; set -e
+  [ "$got" = "$want" ] || { cat "$T/err" >&2; fail "'$*' exited $got, expected $want"; }
+}
+
+# A signing key and certificate in $T/keys.
+make_keys() {
+  mkdir -p "$T/keys"
+  "$KILN" keygen --out "$T/keys" --subject "kiln test" >/dev/null
+  chmod 0644 "$T/keys/kiln.key"  # the tests run kiln as another user too
+}
+
+# Cuts partition N (1-based, sfdisk order) out of a disk image into a file.
+cut_partition() {
+  local image=$1 n=$2 out=$3
+  local start size
+  start=$(sfdisk --json "$image" | jq ".partitiontable.partitions[$((n - 1))].start")
+  size=$(sfdisk --json "$image" | jq ".partitiontable.partitions[$((n - 1))].size")
+  dd if="$image" of="$out" bs=512 skip="$start" count="$size" status=none
+}
+
+# Flips one byte at OFFSET of FILE (xor 0xff).
+flip_byte() {
+  local file=$1 off=$2
+  local b
+  b=$(dd if="$file" bs=1 skip="$off" count=1 status=none | od -An -tu1 | tr -d ' ')
+  printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$file" bs=1 seek="$off" count=1 conv=notrunc status=none
+}
