@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   CLI::App app{"kiln: reproducible, signed, immutable OS images from a TOML recipe", "kiln"};
   app.set_version_flag("--version", std::string("kiln ") + kiln::pipeline::KilnVersion());
   app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand: kiln build R -q
   GlobalOptions g;
   app.add_flag("--json", g.json, "Machine-readable output: JSON result on stdout, JSON-lines events on stderr");
   app.add_flag("-q,--quiet", g.quiet, "Only print errors and the result");

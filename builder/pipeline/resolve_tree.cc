@@ -45,7 +45,7 @@ Result<ResolvedTree> ResolveTree(const recipe::Recipe& recipe, const BuildContex
     case recipe::BaseType::kTarball: {
       KILN_ASSIGN_OR_RETURN(fs::path p, ObtainBaseFile(recipe, ctx, out.base_inputs, "tarball"));
       ctx.Report("tree", "reading base tarball " + p.filename().string());
-      KILN_TRY(tree::ImportTarball(out.tree, p, store, "base").WithContext("base tarball " + recipe.base.source));
+      KILN_TRY(tree::ImportTarball(out.tree, p, store, "base"));
       break;
     }
     case recipe::BaseType::kDebian: {

@@ -39,8 +39,7 @@ Result<OpenImage> OpenRawImage(const fs::path& path, const fs::path& work_dir) {
   fs::path raw = path;
   if (format != "raw") {
     KILN_ASSIGN_OR_RETURN(TempDir dir, TempDir::Create(work_dir, "kiln-verify"));
-    raw = dir.path() / "image.raw";
-    KILN_TRY(disk::ConvertImage(path, raw, "raw"));
+    KILN_ASSIGN_OR_RETURN(raw, disk::ToRaw(path, dir.path(), format));
     tmp = std::move(dir);
   }
   int fd = ::open(raw.c_str(), O_RDONLY | O_CLOEXEC);

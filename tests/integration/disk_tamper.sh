@@ -27,8 +27,8 @@ try_flip() {  # try_flip PARTITION_INDEX OFFSET_IN_PARTITION EXPECTED_MESSAGE
   cp "$img" "$T/bad.raw"
   flip_byte "$T/bad.raw" $(( $(start "$1") + $2 ))
   expect_exit 1 "$KILN" verify "$T/bad.raw" --cert "$T/keys/kiln.crt"
-  grep -q -- "$3" "$T/err" || { cat "$T/err"; fail "flip in partition $1 at $2: message lacks '$3'"; }
-  pass "flip in partition $(( $1 + 1 )) at +$2: $(grep 'verification failed' "$T/err")"
+  grep -q -- "$3" "$T/stderr" || { cat "$T/stderr"; fail "flip in partition $1 at $2: message lacks '$3'"; }
+  pass "flip in partition $(( $1 + 1 )) at +$2: $(grep 'verification failed' "$T/stderr")"
 }
 rs=$(size 0); vs=$(size 1)
 for off in 0 100 5000 $((rs / 2)) $((rs - 1)); do try_flip 0 "$off" "root partition"; done
@@ -38,19 +38,19 @@ for off in 2 20 200 $(( $(size 2) - 1 )); do try_flip 2 "$off" "root-verity-sig"
 # Another certificate.
 mkdir -p "$T/other" && "$KILN" keygen --out "$T/other" >/dev/null
 expect_exit 1 "$KILN" verify "$img" --cert "$T/other/kiln.crt"
-grep -q "root-verity-sig" "$T/err" || fail "other certificate: message"
+grep -q "root-verity-sig" "$T/stderr" || fail "other certificate: message"
 pass "verifying with another certificate fails"
 
 # Bad inputs leave nothing behind.
 mkdir -p "$T/empty"
 expect_exit 2 "$KILN" build "$T/src/recipe.toml" -o "$T/empty"
-grep -q "kiln keygen" "$T/err" || fail "no key: message should point at kiln keygen"
+grep -q "kiln keygen" "$T/stderr" || fail "no key: message should point at kiln keygen"
 expect_exit 1 "$KILN" build "$T/src/recipe.toml" -o "$T/empty" --key "$T/nope.key" --cert "$T/keys/kiln.crt"
-grep -q "nope.key" "$T/err" || fail "missing key file: message"
+grep -q "nope.key" "$T/stderr" || fail "missing key file: message"
 expect_exit 1 "$KILN" build "$T/src/recipe.toml" -o "$T/empty" --key "$T/other/kiln.key" --cert "$T/keys/kiln.crt"
-grep -q "does not match" "$T/err" || fail "mismatched key: message"
+grep -q "does not match" "$T/stderr" || fail "mismatched key: message"
 printf '[disk]\nsize = "2M"\n' >> "$T/src/recipe.toml"
 expect_exit 1 "$KILN" build "$T/src/recipe.toml" -o "$T/empty" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt"
-grep -qi "too small\|does not fit\|needs" "$T/err" || { cat "$T/err"; fail "small disk: message"; }
+grep -qi "too small\|does not fit\|needs" "$T/stderr" || { cat "$T/stderr"; fail "small disk: message"; }
 [ -z "$(ls -A "$T/empty")" ] || { ls -A "$T/empty"; fail "artifacts left behind"; }
 pass "missing key, mismatched key, too-small disk: clear errors, nothing left behind"

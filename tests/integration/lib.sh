@@ -17,8 +17,8 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 # expect_exit CODE CMD...: runs CMD, checks its exit status, leaves stderr in $T/err.
 expect_exit() {
   local want=$1; shift
-  set +e; "$@" >"$T/out" 2>"$T/err"; local got=$?; set -e
-  [ "$got" = "$want" ] || { cat "$T/err" >&2; fail "'$*' exited $got, expected $want"; }
+  set +e; "$@" >"$T/stdout" 2>"$T/stderr"; local got=$?; set -e
+  [ "$got" = "$want" ] || { cat "$T/stderr" >&2; fail "'$*' exited $got, expected $want"; }
 }
 
 # A signing key and certificate in $T/keys.

@@ -15,10 +15,10 @@ source = "overlay"
 check() {  # check NAME EXIT PATTERN
   local name=$1 code=$2 pattern=$3
   expect_exit "$code" "$KILN" build "$T/r/$name.toml" -o "$T/out"
-  grep -qE -- "$pattern" "$T/err" || { cat "$T/err"; fail "$name: message does not match '$pattern'"; }
-  [ "$(wc -l < "$T/err")" -le 2 ] || { cat "$T/err"; fail "$name: more than one message"; }
+  grep -qE -- "$pattern" "$T/stderr" || { cat "$T/stderr"; fail "$name: message does not match '$pattern'"; }
+  [ "$(grep -c '^kiln: error' "$T/stderr")" = 1 ] || { cat "$T/stderr"; fail "$name: not exactly one error message"; }
   [ "$(ls -A "$T/out")" = "keep-me" ] || { ls -A "$T/out"; fail "$name: left something in the output directory"; }
-  pass "$name: exit $code, $(head -1 "$T/err")"
+  pass "$name: exit $code, $(grep '^kiln: error' "$T/stderr")"
 }
 
 printf '%s\n[root\ncompression = "zstd"\n' "$good" > "$T/r/malformed.toml"
