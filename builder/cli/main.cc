@@ -1,6 +1,7 @@
 // kiln's entry point: command-line parsing only; every command lives in its own file.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <string>
 
 #include "builder/cli/commands.h"
 #include "builder/pipeline/pipeline.h"
@@ -54,8 +55,12 @@ int main(int argc, char** argv) {
   auto* cmd_inspect = app.add_subcommand("inspect", "Show the partitions, root hash and signer of a disk image");
   cmd_inspect->add_option("image", inspect_image, "Disk image (raw, qcow2 or vmdk)")->required();
 
-  app.add_subcommand("help", "Show this help")->callback([&] { throw CLI::CallForAllHelp(); });
+  app.add_subcommand("help", "Show this help");
 
+  if (argc == 2 && std::string(argv[1]) == "help") {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -6,9 +6,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "builder/common/unique_fd.h"
+
 #include "builder/common/sha256.h"
 #include "builder/common/size.h"
 #include "builder/disk/ext4.h"
+#include "builder/disk/vfat.h"
 #include "builder/disk/layout.h"
 #include "builder/disk/partition_types.h"
 #include "builder/disk/seed_uuids.h"
@@ -22,13 +25,6 @@ namespace kiln::pipeline {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 Status PwriteAll(int fd, std::string_view data, std::uint64_t offset, const fs::path& path) {
   std::size_t done = 0;
@@ -83,8 +79,8 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
   KILN_ASSIGN_OR_RETURN(result.layout, disk::PlanLayout(in));
   KILN_TRY(disk::SetVerityPairUuids(result.layout, recipe.image.architecture, vres.root_hash));
 
-  Fd fd{::open(raw.c_str(), O_RDWR | O_CLOEXEC)};
-  if (fd.fd < 0) return MakeError(ErrorCode::kIo, "cannot open " + raw.string() + ": " + std::strerror(errno));
+  UniqueFd fd(::open(raw.c_str(), O_RDWR | O_CLOEXEC));
+  if (fd.get() < 0) return MakeError(ErrorCode::kIo, "cannot open " + raw.string() + ": " + std::strerror(errno));
   auto part_of = [&](disk::PartitionRole role) -> const disk::Partition* {
     int i = disk::FindPartition(result.layout, disk::PartitionTypeUuid(role, recipe.image.architecture));
     return i < 0 ? nullptr : &result.layout.partitions[static_cast<std::size_t>(i)];
@@ -92,7 +88,7 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
 
   // 3. Hash tree and signature partition.
   const disk::Partition* vpart = part_of(disk::PartitionRole::kRootVerity);
-  KILN_TRY(PwriteAll(fd.fd, result.hash_device, vpart->offset, raw));
+  KILN_TRY(PwriteAll(fd.get(), result.hash_device, vpart->offset, raw));
   if (signer) {
     KILN_ASSIGN_OR_RETURN(result.roothash_p7s,
                           signing::SignPkcs7Detached(result.root_hash_hex, signer->key, signer->cert));
@@ -103,7 +99,7 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
     if (padded.size() > spart->size)
       return MakeError(ErrorCode::kBuild, "verity signature (" + std::to_string(padded.size()) +
                                               " bytes) does not fit its partition");
-    KILN_TRY(PwriteAll(fd.fd, padded, spart->offset, raw));
+    KILN_TRY(PwriteAll(fd.get(), padded, spart->offset, raw));
   }
 
   // 4. Data file system, written in place by mke2fs.
@@ -123,10 +119,22 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
     KILN_TRY(disk::MakeExt4(spec));
   }
 
-  // 5. The whole disk's size, then the GPT (protective MBR, primary and backup).
-  if (::ftruncate(fd.fd, static_cast<off_t>(result.layout.size_bytes)) != 0)
+  // 5. The ESP (empty until the boot stage fills it), a deterministic vfat.
+  if (has_esp) {
+    const disk::Partition* epart = part_of(disk::PartitionRole::kEsp);
+    disk::VfatSpec spec;
+    spec.image = raw;
+    spec.offset = epart->offset;
+    spec.size = epart->size;
+    spec.volume_id = disk::VfatVolumeId(disk::FilesystemUuid(epart->uuid));
+    spec.source_date_epoch = ctx.source_date_epoch;
+    KILN_TRY(disk::MakeVfat(spec));
+  }
+
+  // 6. The whole disk's size, then the GPT (protective MBR, primary and backup).
+  if (::ftruncate(fd.get(), static_cast<off_t>(result.layout.size_bytes)) != 0)
     return MakeError(ErrorCode::kIo, "cannot size " + raw.string() + ": " + std::strerror(errno));
-  KILN_TRY(disk::WriteGpt(fd.fd, result.layout));
+  KILN_TRY(disk::WriteGpt(fd.get(), result.layout));
   ctx.Report("disk", "wrote " + raw.filename().string() + " (" + FormatSize(result.layout.size_bytes) + ")");
   return result;
 }

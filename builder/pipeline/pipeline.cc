@@ -12,6 +12,7 @@
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
 #include "builder/common/size.h"
+#include "builder/common/unique_fd.h"
 #include "builder/disk/convert.h"
 #include "builder/disk/partition_types.h"
 #include "builder/oci/layout.h"
@@ -68,29 +69,20 @@ Result<std::optional<Signer>> LoadSigner(const BuildRequest& req, const recipe::
 // Copies a byte range into a new file with copy_file_range (a reflink or an in-kernel copy:
 // the data never passes through user space).
 Status CopyRange(const fs::path& from, std::uint64_t offset, std::uint64_t size, const fs::path& to) {
-  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return MakeError(ErrorCode::kIo, "cannot open " + from.string());
-  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (out < 0) {
-    ::close(in);
-    return MakeError(ErrorCode::kIo, "cannot create " + to.string());
-  }
-  ::fchmod(out, 0644);
+  UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in.valid()) return MakeError(ErrorCode::kIo, "cannot open " + from.string());
+  UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!out.valid()) return MakeError(ErrorCode::kIo, "cannot create " + to.string());
+  ::fchmod(out.get(), 0644);
   loff_t off_in = static_cast<loff_t>(offset);
   std::uint64_t left = size;
-  Status st;
   while (left > 0) {
-    ssize_t n = ::copy_file_range(in, &off_in, out, nullptr, left, 0);
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      st = MakeError(ErrorCode::kIo, "cannot copy into " + to.string() + ": " + std::strerror(errno));
-      break;
-    }
+    ssize_t n = ::copy_file_range(in.get(), &off_in, out.get(), nullptr, left, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return MakeError(ErrorCode::kIo, "cannot copy into " + to.string() + ": " + std::strerror(errno));
     left -= static_cast<std::uint64_t>(n);
   }
-  ::close(in);
-  ::close(out);
-  return st;
+  return OkStatus();
 }
 
 Result<manifest::ArtifactEntry> Describe(const fs::path& dir, const std::string& name) {

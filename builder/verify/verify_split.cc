@@ -4,23 +4,13 @@
 #include <system_error>
 
 #include "builder/common/files.h"
+#include "builder/common/unique_fd.h"
 #include "builder/verify/verify.h"
 #include "signing/pkcs7.h"
 
 namespace kiln::verify {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-}  // namespace
 
 // NAME.root.squashfs with NAME.root.verity, NAME.root.roothash and NAME.root.roothash.p7s.
 Result<VerifyReport> VerifySplitRoot(const VerifyOptions& opt) {
@@ -46,14 +36,14 @@ Result<VerifyReport> VerifySplitRoot(const VerifyOptions& opt) {
     return report;
   }
   report.Pass(p7s.filename().string(), "PKCS#7 signature over root hash " + hash_text + " verifies");
-  Fd data{::open(opt.artifact.c_str(), O_RDONLY | O_CLOEXEC)};
-  Fd hash{::open(verity.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (data.fd < 0 || hash.fd < 0) return MakeError(ErrorCode::kInput, "cannot open the split artifacts");
+  UniqueFd data(::open(opt.artifact.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd hash(::open(verity.c_str(), O_RDONLY | O_CLOEXEC));
+  if (data.get() < 0 || hash.get() < 0) return MakeError(ErrorCode::kInput, "cannot open the split artifacts");
   std::error_code ec;
   VerityInputs in;
-  in.data_fd = data.fd;
+  in.data_fd = data.get();
   in.data_size = fs::file_size(opt.artifact, ec);
-  in.hash_fd = hash.fd;
+  in.hash_fd = hash.get();
   in.hash_size = fs::file_size(verity, ec);
   in.data_name = opt.artifact.filename().string();
   in.hash_name = verity.filename().string();

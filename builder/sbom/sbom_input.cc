@@ -1,0 +1,119 @@
+#include "builder/sbom/sbom_input.h"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <memory>
+
+#include "builder/common/sha256.h"
+
+namespace kiln::sbom {
+namespace {
+
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+// SHA-256 and SHA-1 in one pass over the bytes.
+class DualHasher {
+ public:
+  DualHasher() : sha1_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(sha1_.get(), EVP_sha1(), nullptr); }
+  void Update(const void* data, std::size_t n) {
+    sha256_.Update(data, n);
+    EVP_DigestUpdate(sha1_.get(), data, n);
+  }
+  void Finish(SbomFile* f) {
+    f->sha256 = ToHex(sha256_.Finish());
+    std::array<std::uint8_t, EVP_MAX_MD_SIZE> md{};
+    unsigned len = 0;
+    EVP_DigestFinal_ex(sha1_.get(), md.data(), &len);
+    f->sha1 = ToHex(std::span<const std::uint8_t>(md.data(), len));
+  }
+
+ private:
+  Sha256 sha256_;
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> sha1_;
+};
+
+Status HashHostFile(const std::filesystem::path& path, SbomFile* f) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError(ErrorCode::kInput, "cannot open " + path.string() + ": " + std::strerror(errno));
+  DualHasher h;
+  std::array<char, 1 << 16> buf{};
+  std::uint64_t total = 0;
+  while (in) {
+    in.read(buf.data(), buf.size());
+    auto n = static_cast<std::size_t>(in.gcount());
+    h.Update(buf.data(), n);
+    total += n;
+  }
+  if (in.bad()) return MakeError(ErrorCode::kIo, "cannot read " + path.string());
+  h.Finish(f);
+  f->size = total;
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<std::vector<SbomFile>> FilesFromTree(const tree::FileTree& tree) {
+  std::vector<SbomFile> files;
+  for (const auto& [path, node] : tree.nodes()) {
+    if (node.origin.empty() || node.origin == "base") continue;
+    const tree::FileNode* file = &node;
+    if (node.type == tree::NodeType::kHardLink) {
+      file = tree.Find(node.target);
+      if (file == nullptr)
+        return MakeError(ErrorCode::kInput, "hard link " + path + " points at missing " + node.target);
+    }
+    if (file->type != tree::NodeType::kFile) continue;
+    SbomFile f{path, "", "", file->content.size, node.origin};
+    if (file->content.is_inline) {
+      DualHasher h;
+      h.Update(file->content.inline_data.data(), file->content.inline_data.size());
+      h.Finish(&f);
+      f.size = file->content.inline_data.size();
+    } else {
+      KILN_TRY(HashHostFile(file->content.host_path, &f).WithContext("hashing " + path));
+    }
+    files.push_back(std::move(f));
+  }
+  // nodes() is a std::map: already sorted by path.
+  return files;
+}
+
+std::string PurlEncode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+        c == '-' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string DebianPurl(const SbomPackage& p) {
+  std::string purl = "pkg:deb/debian/" + PurlEncode(p.name) + "@" + PurlEncode(p.version);
+  if (!p.architecture.empty()) purl += "?arch=" + PurlEncode(p.architecture);
+  return purl;
+}
+
+std::string Rfc3339(std::int64_t epoch) {
+  std::time_t t = static_cast<std::time_t>(epoch);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace kiln::sbom
