@@ -35,6 +35,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   req.key = o.key;
   req.cert = o.cert;
   req.allow_unsigned = o.allow_unsigned;
+  req.sbom_cyclonedx = o.sbom == "cyclonedx";
   req.source_date_epoch = *sde;
   req.ctx.jobs = EffectiveJobs(g);
   req.ctx.cache_dir = g.cache_dir.empty() ? sources::DefaultCacheDir() : g.cache_dir;

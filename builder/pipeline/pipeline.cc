@@ -23,6 +23,10 @@
 #include "builder/pipeline/resolve_tree.h"
 #include "builder/pipeline/staged_output.h"
 #include "builder/recipe/recipe_parser.h"
+#include "builder/sbom/cyclonedx.h"
+#include "builder/sbom/provenance.h"
+#include "builder/sbom/sbom_input.h"
+#include "builder/sbom/spdx.h"
 #include "builder/squashfs/squashfs.h"
 #include "signing/pkcs7.h"
 
@@ -207,6 +211,25 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     if (Wants(recipe, "oci")) keep(base + ".oci");
   }
 
+  // SBOM: packages of the root, the inputs, and every file overlays and entries added.
+  {
+    sbom::SbomInput sin;
+    sin.image_name = m.image_name;
+    sin.image_version = m.image_version;
+    sin.architecture = m.architecture;
+    sin.tool_version = KilnVersion();
+    sin.source_date_epoch = m.source_date_epoch;
+    for (auto& p : m.packages) sin.packages.push_back({p.name, p.version, p.architecture, "", ""});
+    sin.inputs = m.inputs;
+    KILN_ASSIGN_OR_RETURN(sin.files, sbom::FilesFromTree(resolved.tree));
+    KILN_TRY(WriteFile(out.Path(base + ".spdx.json"), sbom::MakeSpdx(sin)));
+    keep(base + ".spdx.json");
+    if (req.sbom_cyclonedx) {
+      KILN_TRY(WriteFile(out.Path(base + ".cdx.json"), sbom::MakeCycloneDx(sin)));
+      keep(base + ".cdx.json");
+    }
+  }
+
   // Manifest, its signature, and SHA256SUMS over everything.
   for (auto& name : artifacts) {
     if (fs::is_directory(out.Path(name))) {
@@ -232,6 +255,22 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     keep(manifest_name + ".p7s");
     KILN_ASSIGN_OR_RETURN(auto pa, Describe(out.staging_dir(), manifest_name + ".p7s"));
     sums.push_back(pa);
+  }
+  // Provenance: an in-toto SLSA statement over every artifact, in a DSSE envelope signed with
+  // the build key. No times unless asked: the statement must stay reproducible.
+  if (signer) {
+    std::string lock_sha;
+    for (auto& i : m.inputs)
+      if (i.kind == "debian-lock") lock_sha = i.sha256;
+    KILN_ASSIGN_OR_RETURN(std::string statement, sbom::MakeProvenanceStatement(m, lock_sha));
+    KILN_ASSIGN_OR_RETURN(std::string envelope,
+                          sbom::SignProvenance(statement, signer->key, m.certificate_fingerprint));
+    KILN_TRY(WriteFile(out.Path(base + ".intoto.json"), envelope));
+    keep(base + ".intoto.json");
+    KILN_ASSIGN_OR_RETURN(auto pa, Describe(out.staging_dir(), base + ".intoto.json"));
+    sums.push_back(pa);
+  } else {
+    ctx.Report("provenance", "unsigned build: no provenance envelope written");
   }
   KILN_TRY(WriteFile(out.Path("SHA256SUMS"), manifest::FormatSha256Sums(sums)));
   keep("SHA256SUMS");

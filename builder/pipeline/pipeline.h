@@ -20,6 +20,7 @@ struct BuildRequest {
   std::string key;         // --key (overrides [signing].key)
   std::string cert;        // --cert (overrides [signing].certificate)
   bool allow_unsigned = false;                     // --unsigned
+  bool sbom_cyclonedx = false;                     // --sbom cyclonedx (SPDX is always written)
   std::optional<std::int64_t> source_date_epoch;  // from the SOURCE_DATE_EPOCH environment variable
   BuildContext ctx;        // jobs, cache_dir, offline, on_event (work_dir is made by Build)
 };

@@ -207,6 +207,9 @@ TEST_F(ImageSourceTest, ImportsRootOfPartitionedQcow2) {
     SCOPED_TRACE(e.path);
     const tree::FileNode* n = tree.Find(e.path);
     ASSERT_NE(n, nullptr);
+    // tar_out decides which name of a hard-linked file carries the bytes: follow the link.
+    if (n->type == tree::NodeType::kHardLink && e.type == tree::NodeType::kFile) n = tree.Find(n->target);
+    ASSERT_NE(n, nullptr);
     EXPECT_EQ(n->type, e.type);
     EXPECT_EQ(n->uid, e.uid);
     EXPECT_EQ(n->gid, e.gid);
