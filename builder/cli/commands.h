@@ -23,6 +23,7 @@ struct BuildOptions {
   std::filesystem::path out_dir = "out";
   std::string key, cert;
   bool allow_unsigned = false;
+  std::string sbom = "spdx";  // spdx | cyclonedx (SPDX is always written; cyclonedx adds .cdx.json)
 };
 int RunBuild(const GlobalOptions& g, const BuildOptions& o);
 int RunValidate(const GlobalOptions& g, const std::filesystem::path& recipe);
@@ -39,6 +40,21 @@ int RunKeygen(const GlobalOptions& g, const KeygenOptions& o);
 int RunVerify(const GlobalOptions& g, const std::filesystem::path& artifact, const std::string& cert);
 int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe);
 int RunInspect(const GlobalOptions& g, const std::filesystem::path& image);
+// kiln diff A B: packages, files and partitions that differ (exit 0 whether or not they do).
+int RunDiff(const GlobalOptions& g, const std::filesystem::path& a, const std::filesystem::path& b);
+
+// kiln push OCI_DIR REF [--sign --key K] [--insecure], kiln pull REF OCI_DIR, and
+// kiln verify --registry REF --key PUB (cmd_push.cc).
+struct PushCommandOptions {
+  std::filesystem::path oci_dir;
+  std::string ref;
+  bool sign = false;
+  std::string key;
+  bool insecure = false;
+};
+int RunPush(const GlobalOptions& g, const PushCommandOptions& o);
+int RunPull(const GlobalOptions& g, const std::string& ref, const std::filesystem::path& oci_dir, bool insecure);
+int RunVerifyRegistry(const GlobalOptions& g, const std::string& ref, const std::string& key, bool insecure);
 
 // Prints an error ("kiln: error: ...") or its JSON and returns its exit status.
 int ReportError(const GlobalOptions& g, const Error& e);

@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   cmd_build->add_option("--key", build.key, "Signing key: PEM file or provider URI (overrides [signing].key)");
   cmd_build->add_option("--cert", build.cert, "Signing certificate (overrides [signing].certificate)");
   cmd_build->add_flag("--unsigned", build.allow_unsigned, "Build a disk image without signatures");
+  cmd_build->add_option("--sbom", build.sbom, "Also write a CycloneDX 1.5 SBOM (cyclonedx); SPDX 2.3 is always written")
+      ->check(CLI::IsMember({"spdx", "cyclonedx"}));
 
   std::filesystem::path validate_recipe;
   auto* cmd_validate = app.add_subcommand("validate", "Check a recipe without building it");
@@ -44,8 +46,29 @@ int main(int argc, char** argv) {
   std::filesystem::path verify_artifact;
   std::string verify_cert;
   auto* cmd_verify = app.add_subcommand("verify", "Verify a disk image, manifest, split root or OCI layout offline");
-  cmd_verify->add_option("artifact", verify_artifact, "Artifact to verify")->required();
-  cmd_verify->add_option("--cert", verify_cert, "Certificate the artifact must be signed with")->required();
+  std::string verify_registry, verify_key;
+  bool verify_insecure = false;
+  cmd_verify->add_option("artifact", verify_artifact, "Artifact to verify");
+  cmd_verify->add_option("--cert", verify_cert, "Certificate the artifact must be signed with");
+  cmd_verify->add_option("--registry", verify_registry, "Verify the cosign signature of HOST[:PORT]/REPO[:TAG] instead");
+  cmd_verify->add_option("--key", verify_key, "Public key (PEM) the --registry signature must verify with");
+  cmd_verify->add_flag("--insecure", verify_insecure, "Allow plain http to a loopback registry; skip TLS checks");
+
+  PushCommandOptions push;
+  auto* cmd_push = app.add_subcommand("push", "Push an OCI layout to a registry (optionally cosign-signed)");
+  cmd_push->add_option("oci_dir", push.oci_dir, "OCI image layout (OUT/NAME_VERSION.oci)")->required();
+  cmd_push->add_option("ref", push.ref, "HOST[:PORT]/REPO[:TAG] (default tag: the layout's ref.name)")->required();
+  cmd_push->add_flag("--sign", push.sign, "Also push a cosign signature (tag sha256-<hex>.sig)");
+  cmd_push->add_option("--key", push.key, "ECDSA P-256 signing key for --sign");
+  cmd_push->add_flag("--insecure", push.insecure, "Allow plain http to a loopback registry; skip TLS checks");
+
+  std::string pull_ref;
+  std::filesystem::path pull_dir;
+  bool pull_insecure = false;
+  auto* cmd_pull = app.add_subcommand("pull", "Pull an image from a registry into an OCI layout");
+  cmd_pull->add_option("ref", pull_ref, "HOST[:PORT]/REPO:TAG or HOST[:PORT]/REPO@sha256:HEX")->required();
+  cmd_pull->add_option("oci_dir", pull_dir, "Directory for the OCI layout (replaced)")->required();
+  cmd_pull->add_flag("--insecure", pull_insecure, "Allow plain http to a loopback registry; skip TLS checks");
 
   std::filesystem::path lock_recipe;
   auto* cmd_lock = app.add_subcommand("lock", "Resolve a Debian base's packages into RECIPE.lock");
@@ -54,6 +77,11 @@ int main(int argc, char** argv) {
   std::filesystem::path inspect_image;
   auto* cmd_inspect = app.add_subcommand("inspect", "Show the partitions, root hash and signer of a disk image");
   cmd_inspect->add_option("image", inspect_image, "Disk image (raw, qcow2 or vmdk)")->required();
+
+  std::filesystem::path diff_a, diff_b;
+  auto* cmd_diff = app.add_subcommand("diff", "Show packages, files and partitions that differ between two images");
+  cmd_diff->add_option("a", diff_a, "Old image: raw disk image or split .root.squashfs")->required();
+  cmd_diff->add_option("b", diff_b, "New image: raw disk image or split .root.squashfs")->required();
 
   app.add_subcommand("help", "Show this help");
 
@@ -72,8 +100,18 @@ int main(int argc, char** argv) {
   if (cmd_build->parsed()) return RunBuild(g, build);
   if (cmd_validate->parsed()) return RunValidate(g, validate_recipe);
   if (cmd_keygen->parsed()) return RunKeygen(g, keygen);
-  if (cmd_verify->parsed()) return RunVerify(g, verify_artifact, verify_cert);
+  if (cmd_verify->parsed()) {
+    if (!verify_registry.empty()) return RunVerifyRegistry(g, verify_registry, verify_key, verify_insecure);
+    if (verify_artifact.empty() || verify_cert.empty()) {
+      std::fprintf(stderr, "kiln verify: give ARTIFACT --cert CERT, or --registry REF --key PUB\n");
+      return 2;
+    }
+    return RunVerify(g, verify_artifact, verify_cert);
+  }
+  if (cmd_push->parsed()) return RunPush(g, push);
+  if (cmd_pull->parsed()) return RunPull(g, pull_ref, pull_dir, pull_insecure);
   if (cmd_lock->parsed()) return RunLock(g, lock_recipe);
   if (cmd_inspect->parsed()) return RunInspect(g, inspect_image);
+  if (cmd_diff->parsed()) return RunDiff(g, diff_a, diff_b);
   return 2;
 }

@@ -110,13 +110,6 @@ std::string Excerpt(const std::string& body) {
   return s.empty() ? "" : ": " + s;
 }
 
-// A transport failure worth retrying, distinguished from a final error.
-struct Attempt {
-  std::optional<HttpResponse> response;
-  std::optional<Error> error;
-  bool retryable = false;
-};
-
 Result<std::string> UrlGet(CURLU* u) {
   char* out = nullptr;
   if (CURLUcode rc = curl_url_get(u, CURLUPART_URL, &out, 0); rc != CURLUE_OK)
@@ -297,7 +290,11 @@ Status RegistryClient::Authenticate(const HttpResponse& unauthorized, const std:
   token_req.url = url;
   token_req.follow_redirects = true;
   auto resp = SendWithRetries(token_req, url, creds ? "Basic " + creds->basic : std::string());
-  if (!resp.ok()) return std::move(resp).error().WithContext("fetching a token for registry " + registry_);
+  if (!resp.ok()) {
+    Error e = std::move(resp).error();
+    e.context.push_back("fetching a token for registry " + registry_);
+    return e;
+  }
   if (resp->status == 401 || resp->status == 403)
     return refuse("the token service " + realm + " answered HTTP " + std::to_string(resp->status) +
                   (creds ? " for the credentials in " + creds->source : " (no credentials for it in " + where + ")"));

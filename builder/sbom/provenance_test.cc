@@ -14,6 +14,12 @@ namespace {
 
 using nlohmann::json;
 
+ProcessSpec Argv(std::vector<std::string> argv) {
+  ProcessSpec s;
+  s.argv = std::move(argv);
+  return s;
+}
+
 manifest::BuildManifest SampleManifest() {
   manifest::BuildManifest m;
   m.kiln_version = "0.1.0";
@@ -78,10 +84,10 @@ TEST(ProvenanceTest, DsseVerifiesWithOpenssl) {
   auto dir = TempDir::Create();
   ASSERT_TRUE(dir.ok());
   auto p = dir->path();
-  ASSERT_TRUE(RunChecked({{"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
-                           (p / "k.pem").string()}}).ok());
-  ASSERT_TRUE(RunChecked({{"openssl", "pkey", "-in", (p / "k.pem").string(), "-pubout", "-out",
-                           (p / "pub.pem").string()}}).ok());
+  ASSERT_TRUE(RunChecked(Argv({"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+                           (p / "k.pem").string()})).ok());
+  ASSERT_TRUE(RunChecked(Argv({"openssl", "pkey", "-in", (p / "k.pem").string(), "-pubout", "-out",
+                           (p / "pub.pem").string()})).ok());
   auto key = signing::LoadPrivateKey((p / "k.pem").string());
   ASSERT_TRUE(key.ok()) << key.error().ToString();
 
@@ -95,14 +101,14 @@ TEST(ProvenanceTest, DsseVerifiesWithOpenssl) {
 
   ASSERT_TRUE(WriteFile(p / "pae", signing::DssePae(signing::kInTotoPayloadType, st)).ok());
   ASSERT_TRUE(WriteFile(p / "sig", *signing::Base64Decode(j["signatures"][0]["sig"].get<std::string>())).ok());
-  auto ok = RunProcess({{"openssl", "dgst", "-sha256", "-verify", (p / "pub.pem").string(), "-signature",
-                         (p / "sig").string(), (p / "pae").string()}});
+  auto ok = RunProcess(Argv({"openssl", "dgst", "-sha256", "-verify", (p / "pub.pem").string(), "-signature",
+                         (p / "sig").string(), (p / "pae").string()}));
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->exit_code, 0) << ok->out << ok->err;
   // A different payload must not verify.
   ASSERT_TRUE(WriteFile(p / "pae", signing::DssePae(signing::kInTotoPayloadType, st + " ")).ok());
-  auto bad = RunProcess({{"openssl", "dgst", "-sha256", "-verify", (p / "pub.pem").string(), "-signature",
-                          (p / "sig").string(), (p / "pae").string()}});
+  auto bad = RunProcess(Argv({"openssl", "dgst", "-sha256", "-verify", (p / "pub.pem").string(), "-signature",
+                          (p / "sig").string(), (p / "pae").string()}));
   ASSERT_TRUE(bad.ok());
   EXPECT_NE(bad->exit_code, 0);
 }

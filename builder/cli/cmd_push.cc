@@ -1,0 +1,109 @@
+// kiln push / pull / verify --registry: thin frontends over builder/registry.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "builder/cli/commands.h"
+#include "builder/registry/cosign.h"
+#include "builder/registry/pull.h"
+#include "builder/registry/push.h"
+#include "signing/keys.h"
+
+namespace kiln::cli {
+
+namespace {
+
+Error Usage(Error e) {
+  e.code = ErrorCode::kUsage;
+  return e;
+}
+
+}  // namespace
+
+int RunPush(const GlobalOptions& g, const PushCommandOptions& o) {
+  auto ref = registry::ParseReference(o.ref);
+  if (!ref.ok()) return ReportError(g, ref.error());
+  if (o.sign && o.key.empty()) return ReportError(g, MakeError(ErrorCode::kUsage, "--sign needs --key"));
+  std::optional<signing::PrivateKey> key;
+  if (o.sign) {
+    auto k = signing::LoadPrivateKey(o.key);
+    if (!k.ok()) return ReportError(g, Usage(k.error()));
+    key = std::move(*k);
+  }
+  registry::PushOptions opts;
+  opts.insecure = o.insecure;
+  auto r = registry::PushLayout(o.oci_dir, *ref, opts);
+  if (!r.ok()) return ReportError(g, r.error());
+  std::string sig_tag;
+  if (key) {
+    registry::Reference tagged = *ref;
+    tagged.tag = r->tag;
+    auto s = registry::PushCosignSignature(tagged, r->manifest_digest, *key, opts);
+    if (!s.ok()) return ReportError(g, s.error());
+    sig_tag = registry::CosignSignatureTag(r->manifest_digest);
+  }
+  if (g.json) {
+    nlohmann::json j = {{"ok", true},
+                        {"reference", r->reference},
+                        {"digest", r->manifest_digest},
+                        {"media_type", r->media_type},
+                        {"blobs_uploaded", r->blobs_uploaded},
+                        {"blobs_skipped", r->blobs_skipped},
+                        {"bytes_uploaded", r->bytes_uploaded}};
+    if (!sig_tag.empty()) j["signature_tag"] = sig_tag;
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    if (!g.quiet)
+      std::printf("pushed %s@%s: %d blobs uploaded (%lld bytes), %d already present\n", r->reference.c_str(),
+                  r->manifest_digest.c_str(), r->blobs_uploaded, r->bytes_uploaded, r->blobs_skipped);
+    else
+      std::printf("%s@%s\n", r->reference.c_str(), r->manifest_digest.c_str());
+    if (!sig_tag.empty() && !g.quiet) std::printf("signed: %s:%s\n", ref->Repository().c_str(), sig_tag.c_str());
+  }
+  return 0;
+}
+
+int RunPull(const GlobalOptions& g, const std::string& ref_text, const std::filesystem::path& oci_dir,
+            bool insecure) {
+  auto ref = registry::ParseReference(ref_text);
+  if (!ref.ok()) return ReportError(g, ref.error());
+  registry::PullOptions opts;
+  opts.insecure = insecure;
+  auto r = registry::PullLayout(*ref, oci_dir, opts);
+  if (!r.ok()) return ReportError(g, r.error());
+  if (g.json) {
+    nlohmann::json j = {{"ok", true}, {"reference", ref->ToString()}, {"digest", r->manifest_digest},
+                        {"dir", oci_dir.string()}, {"blobs", r->blobs}};
+    std::printf("%s\n", j.dump(2).c_str());
+  } else if (!g.quiet) {
+    std::printf("pulled %s@%s into %s (%d blobs)\n", ref->ToString().c_str(), r->manifest_digest.c_str(),
+                oci_dir.c_str(), r->blobs);
+  }
+  return 0;
+}
+
+int RunVerifyRegistry(const GlobalOptions& g, const std::string& ref_text, const std::string& key_path,
+                      bool insecure) {
+  auto ref = registry::ParseReference(ref_text);
+  if (!ref.ok()) return ReportError(g, ref.error());
+  if (key_path.empty()) return ReportError(g, MakeError(ErrorCode::kUsage, "--registry needs --key PUB"));
+  auto pub = signing::LoadPublicKey(key_path);
+  if (!pub.ok()) return ReportError(g, Usage(pub.error()));
+  registry::PullOptions opts;
+  opts.insecure = insecure;
+  auto r = registry::VerifyCosignSignature(*ref, *pub, opts);
+  if (!r.ok()) {
+    if (g.json) return ReportError(g, r.error());
+    std::fprintf(stderr, "kiln: verification failed: %s\n", r.error().ToString().c_str());
+    return ExitCodeFor(r.error().code);
+  }
+  if (g.json) {
+    nlohmann::json j = {{"ok", true}, {"reference", ref->ToString()}, {"digest", *r},
+                        {"signature_tag", registry::CosignSignatureTag(*r)}};
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("%s@%s: cosign signature verified\n", ref->ToString().c_str(), r->c_str());
+  }
+  return 0;
+}
+
+}  // namespace kiln::cli

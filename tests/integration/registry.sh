@@ -1,0 +1,91 @@
+# Issue 5 (registry part): kiln push / pull / cosign signatures against Debian's real
+# docker-registry on 127.0.0.1, judged by skopeo, curl and openssl.
+source "$(dirname "$0")/lib.sh"
+command -v docker-registry >/dev/null || { echo "skip: docker-registry not installed"; exit 0; }
+
+# --- a registry on a free loopback port, with its own storage, stopped on exit
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$T/reg"
+cat > "$T/reg.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $T/reg
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+YAML
+docker-registry serve "$T/reg.yml" >"$T/reg.log" 2>&1 &
+reg_pid=$!
+trap 'kill "$reg_pid" 2>/dev/null; wait "$reg_pid" 2>/dev/null; rm -rf "$T"' EXIT
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null || { cat "$T/reg.log" >&2; fail "docker-registry did not start"; }
+R=127.0.0.1:$port
+
+# --- a small OCI layout built by kiln
+mkdir -p "$T/src/overlay/usr/bin"
+printf '#!/bin/sh\necho app\n' > "$T/src/overlay/usr/bin/app" && chmod 0755 "$T/src/overlay/usr/bin/app"
+cat > "$T/src/recipe.toml" <<'TOML'
+[image]
+name = "regtest"
+version = "1.0"
+[base]
+type = "scratch"
+[[overlay]]
+source = "overlay"
+[container]
+entrypoint = ["/usr/bin/app"]
+[output]
+formats = ["oci"]
+TOML
+"$KILN" build "$T/src/recipe.toml" -o "$T/out" -q >/dev/null
+oci="$T/out/regtest_1.0.oci"
+digest=$(jq -r '.manifests[0].digest' "$oci/index.json")
+
+# --- push, judged by skopeo
+"$KILN" --json push "$oci" "$R/regtest" --insecure > "$T/push1.json" || fail "kiln push"
+[ "$(jq -r .digest "$T/push1.json")" = "$digest" ] || fail "push reports another digest"
+[ "$(jq -r .blobs_uploaded "$T/push1.json")" -gt 0 ] || fail "first push uploaded nothing"
+skopeo inspect --tls-verify=false "docker://$R/regtest:1.0" > "$T/inspect.json" || fail "skopeo inspect"
+[ "$(jq -r .Digest "$T/inspect.json")" = "$digest" ] || fail "skopeo digest $(jq -r .Digest "$T/inspect.json") != $digest"
+pass "kiln push: skopeo sees $R/regtest:1.0 with the layout's manifest digest"
+
+"$KILN" --json push "$oci" "$R/regtest:1.0" --insecure > "$T/push2.json" || fail "second kiln push"
+[ "$(jq -r .blobs_uploaded "$T/push2.json")" = 0 ] || fail "second push uploaded $(jq -r .blobs_uploaded "$T/push2.json") blobs"
+[ "$(jq -r .blobs_skipped "$T/push2.json")" -gt 0 ] || fail "second push skipped nothing"
+pass "second push uploads no blob"
+
+# --- pull restores a byte-identical layout
+"$KILN" pull "$R/regtest:1.0" "$T/pulled.oci" --insecure -q || fail "kiln pull"
+diff -r "$oci" "$T/pulled.oci" || fail "pulled layout differs from the one kiln wrote"
+skopeo inspect "oci:$T/pulled.oci:1.0" >/dev/null || fail "skopeo cannot read the pulled layout"
+pass "kiln pull restores a byte-identical layout"
+
+# --- cosign signature
+"$KILN" keygen --algorithm ec --name ec --out "$T/keys" >/dev/null
+"$KILN" keygen --algorithm ec --name other --out "$T/keys" >/dev/null
+openssl pkey -in "$T/keys/ec.key" -pubout -out "$T/pub.pem"
+openssl pkey -in "$T/keys/other.key" -pubout -out "$T/other.pem"
+"$KILN" push "$oci" "$R/regtest" --insecure --sign --key "$T/keys/ec.key" -q >/dev/null || fail "kiln push --sign"
+sig_tag="sha256-${digest#sha256:}.sig"
+skopeo inspect --tls-verify=false --raw "docker://$R/regtest:$sig_tag" > "$T/sig.json" || fail "no tag $sig_tag"
+[ "$(jq -r '.layers[0].mediaType' "$T/sig.json")" = application/vnd.dev.cosign.simplesigning.v1+json ] ||
+  fail "signature layer media type"
+payload_digest=$(jq -r '.layers[0].digest' "$T/sig.json")
+jq -r '.layers[0].annotations["dev.cosignproject.cosign/signature"]' "$T/sig.json" | base64 -d > "$T/sig.der"
+curl -fsS "http://$R/v2/regtest/blobs/$payload_digest" -o "$T/payload"
+[ "$(jq -r '.critical.image["docker-manifest-digest"]' "$T/payload")" = "$digest" ] || fail "payload digest"
+[ "$(jq -r '.critical.identity["docker-reference"]' "$T/payload")" = "$R/regtest" ] || fail "payload reference"
+openssl dgst -sha256 -verify "$T/pub.pem" -signature "$T/sig.der" "$T/payload" >/dev/null ||
+  fail "openssl does not verify the signature"
+pass "signature tag $sig_tag exists and openssl verifies it over the payload"
+
+expect_exit 0 "$KILN" verify --registry "$R/regtest:1.0" --key "$T/pub.pem" --insecure
+expect_exit 1 "$KILN" verify --registry "$R/regtest:1.0" --key "$T/other.pem" --insecure
+pass "kiln verify --registry accepts the signing key and rejects another"
