@@ -41,6 +41,15 @@ int RunVerify(const GlobalOptions& g, const std::filesystem::path& artifact, con
 int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe);
 int RunInspect(const GlobalOptions& g, const std::filesystem::path& image);
 // kiln diff A B: packages, files and partitions that differ (exit 0 whether or not they do).
+struct RebuildOptions {
+  std::filesystem::path manifest;
+  std::filesystem::path recipe;   // default: the recorded recipe name, relative to the current directory
+  std::filesystem::path out_dir;  // default: a temporary directory
+  std::string key, cert;
+  bool check = false;
+};
+int RunRebuild(const GlobalOptions& g, const RebuildOptions& o);
+
 int RunDiff(const GlobalOptions& g, const std::filesystem::path& a, const std::filesystem::path& b);
 
 // kiln push OCI_DIR REF [--sign --key K] [--insecure], kiln pull REF OCI_DIR, and

@@ -70,6 +70,15 @@ int main(int argc, char** argv) {
   cmd_pull->add_option("oci_dir", pull_dir, "Directory for the OCI layout (replaced)")->required();
   cmd_pull->add_flag("--insecure", pull_insecure, "Allow plain http to a loopback registry; skip TLS checks");
 
+  RebuildOptions rebuild;
+  auto* cmd_rebuild = app.add_subcommand("rebuild", "Build again what a manifest records; --check compares every digest");
+  cmd_rebuild->add_option("manifest", rebuild.manifest, "NAME_VERSION.manifest.json")->required();
+  cmd_rebuild->add_option("--recipe", rebuild.recipe, "Recipe file (default: the recorded name in the current directory)");
+  cmd_rebuild->add_option("-o,--output", rebuild.out_dir, "Output directory (default: a temporary one)");
+  cmd_rebuild->add_option("--key", rebuild.key, "Signing key (without one, signatures are not compared)");
+  cmd_rebuild->add_option("--cert", rebuild.cert, "Signing certificate");
+  cmd_rebuild->add_flag("--check", rebuild.check, "Compare every artifact digest with the manifest");
+
   std::filesystem::path lock_recipe;
   auto* cmd_lock = app.add_subcommand("lock", "Resolve a Debian base's packages into RECIPE.lock");
   cmd_lock->add_option("recipe", lock_recipe, "Recipe file (TOML)")->required();
@@ -111,6 +120,7 @@ int main(int argc, char** argv) {
   if (cmd_push->parsed()) return RunPush(g, push);
   if (cmd_pull->parsed()) return RunPull(g, pull_ref, pull_dir, pull_insecure);
   if (cmd_lock->parsed()) return RunLock(g, lock_recipe);
+  if (cmd_rebuild->parsed()) return RunRebuild(g, rebuild);
   if (cmd_inspect->parsed()) return RunInspect(g, inspect_image);
   if (cmd_diff->parsed()) return RunDiff(g, diff_a, diff_b);
   return 2;

@@ -53,6 +53,7 @@ class FakeRegistry {
   int fail_count = 0;
   std::string basic_auth;              // non-empty: require "Authorization: Basic <this>"
   bool always_401 = false;
+  std::string bearer_token;            // non-empty: token auth via GET /token (Basic basic_auth if set)
 
   // Observations (read after the requests; the server is single-threaded).
   int blob_uploads = 0;
@@ -131,7 +132,19 @@ class FakeRegistry {
       --fail_count;
       return Reply(500, "", "{\"errors\":[{\"code\":\"UNKNOWN\"}]}");
     }
-    if (always_401 || (!basic_auth.empty() && HeaderValue(head, "authorization") != "Basic " + basic_auth))
+    std::string auth = HeaderValue(head, "authorization");
+    if (!bearer_token.empty()) {
+      if (target.rfind("/token?", 0) == 0) {
+        if (target.find("scope=repository%3aapp%3apull%2cpush") == std::string::npos &&
+            target.find("scope=repository:app:pull,push") == std::string::npos)
+          return Reply(400, "", "scope " + target);
+        if (!basic_auth.empty() && auth != "Basic " + basic_auth) return Reply(401, "", "{}");
+        return Reply(200, "", "{\"token\":\"" + bearer_token + "\"}");
+      }
+      if (auth != "Bearer " + bearer_token)
+        return Reply(401, "WWW-Authenticate: Bearer realm=\"http://" + Host() +
+                              "/token\",service=\"fake\",scope=\"repository:app:pull,push\"\r\n", "{}");
+    } else if (always_401 || (!basic_auth.empty() && auth != "Basic " + basic_auth))
       return Reply(401, "WWW-Authenticate: Basic realm=\"fake\"\r\n", "{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}");
     std::string path = target.substr(0, target.find('?'));
     std::string query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);

@@ -171,6 +171,25 @@ TEST(PushTest, BasicAuthFromRegistryAuthFile) {
   EXPECT_EQ(again.error().code, ErrorCode::kAuth);
 }
 
+TEST(PushTest, BearerTokenFetchedWithBasicCredentials) {
+  FakeRegistry reg;
+  reg.bearer_token = "tok123";
+  reg.basic_auth = "dXNlcjpwYXNz";
+  auto tmp = TempDir::Create().value();
+  ASSERT_TRUE(WriteFile(tmp.path() / "auth.json",
+                        R"({"auths":{")" + reg.Host() + R"(":{"auth":"dXNlcjpwYXNz"}}})").ok());
+  auto opts = FastOptions();
+  opts.auth_file = tmp.path() / "auth.json";
+  auto r = PushLayout(MakeLayout(tmp.path() / "l"), ParseReference(reg.Host() + "/app:v1").value(), opts);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(reg.manifests.count("v1"), 1u);
+
+  auto no_creds = PushLayout(tmp.path() / "l", ParseReference(reg.Host() + "/app:v2").value(), FastOptions());
+  ASSERT_FALSE(no_creds.ok());
+  EXPECT_EQ(no_creds.error().code, ErrorCode::kAuth);
+  EXPECT_NE(no_creds.error().ToString().find(reg.Host()), std::string::npos);
+}
+
 TEST(CosignTest, SignsAndVerifiesAndRejectsOtherKey) {
   FakeRegistry reg;
   auto tmp = TempDir::Create().value();
