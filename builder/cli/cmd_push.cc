@@ -1,5 +1,6 @@
 // kiln push / pull / verify --registry: thin frontends over builder/registry.
 #include <cstdio>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "builder/cli/commands.h"
