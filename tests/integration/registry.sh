@@ -20,7 +20,7 @@ http:
 YAML
 docker-registry serve "$T/reg.yml" >"$T/reg.log" 2>&1 &
 reg_pid=$!
-trap 'kill "$reg_pid" 2>/dev/null; wait "$reg_pid" 2>/dev/null || true; rm -rf "$T"' EXIT
+trap 'kill "$reg_pid" 2>/dev/null || true; wait "$reg_pid" 2>/dev/null || true; rm -rf "$T"' EXIT
 for _ in $(seq 100); do
   curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
   sleep 0.1

@@ -12,7 +12,7 @@ sha=$(sha256sum "$T/www/rootfs.tar.xz" | cut -d' ' -f1)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$T/www" >/dev/null 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $server 2>/dev/null || true; rm -rf "$T"' EXIT
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
 url="http://127.0.0.1:$port/rootfs.tar.xz"
 
