@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "builder/cli/commands.h"
+#include "builder/sources/download_cache.h"
 
 namespace kiln::cli {
 
@@ -20,6 +21,15 @@ unsigned EffectiveJobs(const GlobalOptions& g) {
   if (g.jobs) return g.jobs;
   unsigned n = std::thread::hardware_concurrency();
   return n ? n : 1;
+}
+
+BuildContext ContextFromOptions(const GlobalOptions& g, std::function<void(const Event&)> on_event) {
+  BuildContext ctx;
+  ctx.jobs = EffectiveJobs(g);
+  ctx.cache_dir = g.cache_dir.empty() ? sources::DefaultCacheDir() : g.cache_dir;
+  ctx.offline = g.offline;
+  ctx.on_event = std::move(on_event);
+  return ctx;
 }
 
 }  // namespace kiln::cli

@@ -37,10 +37,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   req.allow_unsigned = o.allow_unsigned;
   req.sbom_cyclonedx = o.sbom == "cyclonedx";
   req.source_date_epoch = *sde;
-  req.ctx.jobs = EffectiveJobs(g);
-  req.ctx.cache_dir = g.cache_dir.empty() ? sources::DefaultCacheDir() : g.cache_dir;
-  req.ctx.offline = g.offline;
-  req.ctx.on_event = [&render](const Event& e) { render(e); };
+  req.ctx = ContextFromOptions(g, [&render](const Event& e) { render(e); });
   auto r = pipeline::Build(req);
   render.Flush();
   if (!r.ok()) return ReportError(g, r.error());

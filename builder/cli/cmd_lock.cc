@@ -20,14 +20,10 @@ int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe_path) {
   auto work = TempDir::Create({}, "kiln-lock");
   if (!work.ok()) return ReportError(g, work.error());
   EventRenderer render(g.json, g.quiet);
-  BuildContext ctx;
-  ctx.jobs = EffectiveJobs(g);
-  ctx.cache_dir = g.cache_dir.empty() ? sources::DefaultCacheDir() : g.cache_dir;
-  ctx.offline = g.offline;
+  BuildContext ctx = ContextFromOptions(g, [&render](const Event& e) { render(e); });
   ctx.work_dir = work->path();
   const char* sde = std::getenv("SOURCE_DATE_EPOCH");
   ctx.source_date_epoch = sde ? std::atoll(sde) : recipe->image.source_date_epoch.value_or(0);
-  ctx.on_event = [&render](const Event& e) { render(e); };
   auto lock_path = sources::LockPathFor(recipe->file);
   Status st = sources::WriteLockFile(*recipe, ctx, lock_path);
   render.Flush();

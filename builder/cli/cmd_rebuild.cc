@@ -73,10 +73,7 @@ int RunRebuild(const GlobalOptions& g, const RebuildOptions& o) {
   req.cert = o.cert;
   req.allow_unsigned = o.key.empty();
   req.source_date_epoch = recorded->source_date_epoch;
-  req.ctx.jobs = EffectiveJobs(g);
-  req.ctx.cache_dir = g.cache_dir.empty() ? sources::DefaultCacheDir() : g.cache_dir;
-  req.ctx.offline = g.offline;
-  req.ctx.on_event = [&render](const Event& e) { render(e); };
+  req.ctx = ContextFromOptions(g, [&render](const Event& e) { render(e); });
   auto built = pipeline::Build(req);
   render.Flush();
   if (!built.ok()) return ReportError(g, built.error());

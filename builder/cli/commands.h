@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <string>
 
+#include <functional>
+
+#include "builder/common/build_context.h"
 #include "builder/common/result.h"
 
 namespace kiln::cli {
@@ -68,5 +71,7 @@ int RunVerifyRegistry(const GlobalOptions& g, const std::string& ref, const std:
 // Prints an error ("kiln: error: ...") or its JSON and returns its exit status.
 int ReportError(const GlobalOptions& g, const Error& e);
 unsigned EffectiveJobs(const GlobalOptions& g);
+// jobs, cache directory and offline mode from the global options; events go to `on_event`.
+BuildContext ContextFromOptions(const GlobalOptions& g, std::function<void(const Event&)> on_event);
 
 }  // namespace kiln::cli

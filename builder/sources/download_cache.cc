@@ -12,6 +12,7 @@
 #include <cstring>
 #include <thread>
 
+#include "builder/common/unique_fd.h"
 #include "builder/sources/curl_handle.h"
 
 namespace kiln::sources {
@@ -22,27 +23,6 @@ namespace {
 
 constexpr std::uint64_t kReportEvery = 1 << 20;  // progress events at most once per MiB
 
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      if (fd_ >= 0) ::close(fd_);
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string Errno() { return std::strerror(errno); }
 
