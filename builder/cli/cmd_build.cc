@@ -1,10 +1,14 @@
 #include <cstdio>
+#include <filesystem>
+#include <map>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "builder/cli/commands.h"
 #include "builder/cli/event_renderer.h"
+#include "builder/common/files.h"
 #include "builder/common/size.h"
+#include "builder/manifest/build_manifest.h"
 #include "builder/pipeline/pipeline.h"
 #include "builder/recipe/recipe_parser.h"
 #include "builder/sources/download_cache.h"
@@ -53,15 +57,26 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
     return 0;
   }
   std::printf("built %s %s into %s\n", m.image_name.c_str(), m.image_version.c_str(), r->out_dir.c_str());
-  std::size_t oci_files = 0;
-  for (auto& a : m.artifacts) {
-    if (a.name.find('/') != std::string::npos) {  // files inside an OCI layout: one line for all
-      ++oci_files;
+  // Every published file, including the manifest, its signature and the provenance, as
+  // SHA256SUMS lists them; files inside an OCI layout get one line for the layout.
+  auto sums_text = ReadFile(r->out_dir / "SHA256SUMS");
+  if (!sums_text.ok()) return ReportError(g, sums_text.error());
+  auto sums = manifest::ParseSha256Sums(*sums_text);
+  if (!sums.ok()) return ReportError(g, sums.error());
+  std::map<std::string, std::size_t> layouts;
+  for (auto& a : *sums) {
+    auto slash = a.name.find('/');
+    if (slash != std::string::npos) {
+      ++layouts[a.name.substr(0, slash + 1)];
       continue;
     }
-    std::printf("  %-44s %10s  sha256:%s\n", a.name.c_str(), FormatSize(a.size).c_str(), a.sha256.c_str());
+    std::error_code ec;
+    auto size = std::filesystem::file_size(r->out_dir / a.name, ec);
+    std::printf("  %-44s %10s  sha256:%s\n", a.name.c_str(), FormatSize(size).c_str(), a.sha256.c_str());
   }
-  if (oci_files) std::printf("  %-44s %10zu files (digests in the manifest)\n", (m.image_name + "_" + m.image_version + ".oci/").c_str(), oci_files);
+  for (auto& [dir, n] : layouts)
+    std::printf("  %-44s %10zu files (digests in SHA256SUMS)\n", dir.c_str(), n);
+  std::printf("  %-44s\n", "SHA256SUMS");
   if (!m.root_hash.empty()) std::printf("root hash %s\n", m.root_hash.c_str());
   return 0;
 }
