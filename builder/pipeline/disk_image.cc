@@ -43,7 +43,8 @@ Status PwriteAll(int fd, std::string_view data, std::uint64_t offset, const fs::
 
 Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe::Recipe& recipe,
                                        const Seed& seed, const Signer* signer,
-                                       const BuildContext& ctx, const fs::path& raw) {
+                                       const BuildContext& ctx, const fs::path& raw,
+                                       const EspFilesFn& esp_files) {
   DiskImageResult result;
   const bool has_esp = recipe.disk.esp_size > 0;
   result.root_offset = disk::RootOffset(has_esp, recipe.disk.esp_size);
@@ -119,7 +120,7 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
     KILN_TRY(disk::MakeExt4(spec));
   }
 
-  // 5. The ESP (empty until the boot stage fills it), a deterministic vfat.
+  // 5. The ESP (boot loader and UKI when the recipe boots), a deterministic vfat.
   if (has_esp) {
     const disk::Partition* epart = part_of(disk::PartitionRole::kEsp);
     disk::VfatSpec spec;
@@ -128,6 +129,10 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
     spec.size = epart->size;
     spec.volume_id = disk::VfatVolumeId(disk::FilesystemUuid(epart->uuid));
     spec.source_date_epoch = ctx.source_date_epoch;
+    if (esp_files) {
+      ctx.Report("boot", "building the unified kernel image and the ESP");
+      KILN_ASSIGN_OR_RETURN(spec.files, esp_files(result));
+    }
     KILN_TRY(disk::MakeVfat(spec));
   }
 

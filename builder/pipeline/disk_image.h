@@ -4,12 +4,14 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "builder/common/build_context.h"
 #include "builder/common/result.h"
 #include "builder/disk/gpt.h"
+#include "builder/disk/vfat.h"
 #include "builder/pipeline/build_inputs.h"
 #include "builder/recipe/recipe.h"
 #include "builder/tree/file_tree.h"
@@ -31,8 +33,13 @@ struct DiskImageResult {
   std::uint64_t root_size = 0;  // squashfs bytes (4 KiB aligned)
 };
 
+// Called once the root hash and the partition table are known (the UKI's command line needs
+// both); returns the files the ESP is formatted with.
+using EspFilesFn = std::function<Result<std::vector<disk::VfatFile>>(const DiskImageResult&)>;
+
 Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe::Recipe& recipe,
                                        const Seed& seed, const Signer* signer,
-                                       const BuildContext& ctx, const std::filesystem::path& raw);
+                                       const BuildContext& ctx, const std::filesystem::path& raw,
+                                       const EspFilesFn& esp_files = {});
 
 }  // namespace kiln::pipeline

@@ -13,7 +13,12 @@
 #include "builder/common/sha256.h"
 #include "builder/common/size.h"
 #include "builder/common/unique_fd.h"
+#include "builder/bootloader/boot_files.h"
+#include "builder/bootloader/esp_contents.h"
+#include "builder/bootloader/system_config.h"
 #include "builder/disk/convert.h"
+#include "builder/disk/layout.h"
+#include "builder/disk/seed_uuids.h"
 #include "builder/disk/partition_types.h"
 #include "builder/oci/layout.h"
 #include "builder/oci/oci_archive.h"
@@ -110,6 +115,44 @@ Result<std::vector<manifest::ArtifactEntry>> DescribeTree(const fs::path& dir, c
   return out;
 }
 
+// Boot setup for [boot] loader = "systemd-boot": adds the boot configuration to the root
+// (before it is written), checks the kernel, initrd and loader are there, and returns the
+// function that makes the ESP's files once the root hash is known. Empty when not booting.
+Result<EspFilesFn> PrepareBoot(const BuildRequest& req, recipe::Recipe& recipe, const Seed& seed,
+                               tree::FileTree& tree, const BuildContext& ctx, const std::string& uki_name) {
+  if (recipe.boot.loader == "none") return EspFilesFn();
+  if (recipe.disk.esp_size == 0) recipe.disk.esp_size = bootloader::kDefaultEspSize;
+  const auto arch = recipe.image.architecture;
+  const Uuid data_uuid = disk::PartitionUuid(seed, disk::PartitionTypeUuid(disk::PartitionRole::kLinuxGeneric, arch), 0);
+  KILN_TRY(bootloader::ApplyBootSystemConfig(tree, recipe, recipe.data ? &data_uuid : nullptr));
+  KILN_ASSIGN_OR_RETURN(bootloader::BootFiles files, bootloader::FindBootFiles(tree, arch));
+  ctx.Report("boot", "kernel " + files.kernel_version + ", systemd-boot, UKI " + uki_name);
+  std::optional<bootloader::SecureBootKey> sb;
+  if (recipe.signing.secure_boot) {
+    std::string key = !req.key.empty() ? req.key : recipe.signing.key;
+    std::string cert = !req.cert.empty() ? req.cert
+                       : recipe.signing.certificate ? recipe.signing.certificate->string() : "";
+    if (key.empty() || cert.empty())
+      return MakeError(ErrorCode::kUsage, "[signing] secure_boot = true needs a key and a certificate");
+    if (key.rfind("pkcs11:", 0) == 0)
+      return MakeError(ErrorCode::kUsage, "[signing] secure_boot = true needs a key file (sbsign cannot use " + key + ")");
+    sb = bootloader::SecureBootKey{key, cert};
+  }
+  fs::path work = ctx.work_dir / "esp";
+  std::vector<std::string> extra = recipe.boot.kernel_cmdline;
+  const std::int64_t sde = ctx.source_date_epoch;
+  return EspFilesFn([&tree, files, arch, uki_name, sb, work, extra, sde](const DiskImageResult& d)
+                        -> Result<std::vector<disk::VfatFile>> {
+    int root = disk::FindPartition(d.layout, disk::PartitionTypeUuid(disk::PartitionRole::kRoot, arch));
+    int hash = disk::FindPartition(d.layout, disk::PartitionTypeUuid(disk::PartitionRole::kRootVerity, arch));
+    if (root < 0 || hash < 0) return MakeError(ErrorCode::kBuild, "the disk has no root or verity partition");
+    bootloader::VerityRoot vr{d.root_hash_hex, d.layout.partitions[static_cast<std::size_t>(root)].uuid,
+                              d.layout.partitions[static_cast<std::size_t>(hash)].uuid};
+    bootloader::EspRequest er{&tree, files, arch, uki_name, bootloader::KernelCmdline(vr, extra), sb, work, sde};
+    return bootloader::PrepareEspFiles(er);
+  });
+}
+
 }  // namespace
 
 Result<BuildSummary> Build(const BuildRequest& req) {
@@ -154,8 +197,16 @@ Result<BuildSummary> Build(const BuildRequest& req) {
 
   if (WantsDisk(recipe)) {
     const std::string raw = base + ".raw";
+    KILN_ASSIGN_OR_RETURN(EspFilesFn esp_files, PrepareBoot(req, recipe, seed, resolved.tree, ctx, base + ".efi"));
     KILN_ASSIGN_OR_RETURN(DiskImageResult disk,
-                          WriteDiskImage(resolved.tree, recipe, seed, signer ? &*signer : nullptr, ctx, out.Path(raw)));
+                          WriteDiskImage(resolved.tree, recipe, seed, signer ? &*signer : nullptr, ctx, out.Path(raw),
+                                         esp_files));
+    if (esp_files) {
+      // The UKI beside the disk image: for network boot, and to check with sbverify.
+      KILN_TRY(CopyRange(ctx.work_dir / "esp" / (base + ".efi"), 0,
+                         fs::file_size(ctx.work_dir / "esp" / (base + ".efi")), out.Path(base + ".efi")));
+      keep(base + ".efi");
+    }
     // Split artifacts beside the disk image.
     KILN_TRY(CopyRange(out.Path(raw), disk.root_offset, disk.root_size, out.Path(base + ".root.squashfs")));
     keep(base + ".root.squashfs");

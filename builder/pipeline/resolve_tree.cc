@@ -34,6 +34,29 @@ Result<fs::path> ObtainBaseFile(const recipe::Recipe& recipe, const BuildContext
   return p;
 }
 
+// POSIX ACLs (system.posix_acl_*) have no place in squashfs, whose kernel driver only knows
+// the user., trusted. and security. namespaces; systemd's packages set a few (journal
+// directories). They are dropped from the one tree every output reads, so the disk and the
+// OCI image stay the same root, and the build says where.
+void DropPosixAcls(tree::FileTree& tree, const BuildContext& ctx) {
+  std::vector<std::string> paths;
+  for (const auto& [path, node] : tree.nodes()) {
+    for (const char* key : {"system.posix_acl_access", "system.posix_acl_default"})
+      if (node.xattrs.contains(key)) {
+        paths.push_back("/" + path);
+        break;
+      }
+  }
+  if (paths.empty()) return;
+  for (const std::string& p : paths) {
+    tree::FileNode* node = tree.FindMutable(p.substr(1));
+    node->xattrs.erase("system.posix_acl_access");
+    node->xattrs.erase("system.posix_acl_default");
+  }
+  ctx.Report("tree", "dropped POSIX ACLs on " + std::to_string(paths.size()) + " path(s) (squashfs cannot store "
+                     "them; modes are kept): " + paths.front() + (paths.size() > 1 ? ", ..." : ""));
+}
+
 }  // namespace
 
 Result<ResolvedTree> ResolveTree(const recipe::Recipe& recipe, const BuildContext& ctx,
@@ -78,6 +101,7 @@ Result<ResolvedTree> ResolveTree(const recipe::Recipe& recipe, const BuildContex
                  .WithContext(o.pos.ToString()));
   }
   KILN_TRY(tree::ApplyEntries(out.tree, recipe.entries));
+  DropPosixAcls(out.tree, ctx);
   KILN_TRY(out.tree.Validate());
   return out;
 }

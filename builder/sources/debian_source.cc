@@ -37,6 +37,19 @@ constexpr const char* kCleanupHook =
     "rm -f \"$1\"/tmp/kiln-debs.txt \"$1\"/var/cache/apt/archives/*.deb "
     "\"$1\"/etc/apt/preferences.d/kiln-lock \"$1\"/etc/hostname \"$1\"/etc/resolv.conf";
 
+// For bootable images ([boot] loader != "none"): how the kernel package's postinst runs dracut,
+// so the image's own initrd can open the dm-verity root with systemd-veritysetup. Generic (not
+// host-only: the build host is not the target) and reproducible (sorted, clamped to
+// SOURCE_DATE_EPOCH). Its bytes are part of the base-tree cache key.
+constexpr const char* kDracutConf =
+    "# Written by kiln: an initrd that sets up the dm-verity root named on the kernel command line.\n"
+    "hostonly=\"no\"\n"
+    "reproducible=\"yes\"\n"
+    "add_dracutmodules+=\" systemd-veritysetup \"\n"
+    "add_drivers+=\" dm-verity squashfs ext4 vfat virtio_blk virtio_pci virtio_scsi sd_mod ahci nvme \"\n";
+
+bool WantsBootInitrd(const recipe::Recipe& recipe) { return recipe.boot.loader != "none"; }
+
 bool FileHasEntryFor(const char* file, const std::string& user, uid_t uid) {
   std::ifstream in(file);
   std::string line;
@@ -101,6 +114,12 @@ Status RunMmdebstrap(const recipe::Recipe& recipe, const BuildContext& ctx, cons
   for (const auto& k : base.apt.keyrings) spec.argv.push_back("--keyring=" + k);
   if (!run.pins.empty())
     spec.argv.push_back("--setup-hook=upload " + run.pins.string() + " " + kPinsInside);
+  if (WantsBootInitrd(recipe)) {
+    const fs::path conf = run.deb_list.parent_path() / "dracut-kiln.conf";
+    KILN_TRY(WriteFile(conf, kDracutConf));
+    spec.argv.push_back("--setup-hook=mkdir -p \"$1/etc/dracut.conf.d\"");
+    spec.argv.push_back("--setup-hook=upload " + conf.string() + " /etc/dracut.conf.d/50-kiln-verity.conf");
+  }
   spec.argv.push_back(std::string("--customize-hook=") + kDigestHook);
   spec.argv.push_back(std::string("--customize-hook=download ") + kDebListInside + " " +
                       run.deb_list.string());
@@ -125,6 +144,11 @@ Status RunMmdebstrap(const recipe::Recipe& recipe, const BuildContext& ctx, cons
                                             " from " + base.mirror + ":\n" + Tail(r.err, 20));
   }
   return OkStatus();
+}
+
+// The lock file's bytes, plus the dracut configuration when the base is made bootable.
+std::string CacheKeyInput(const recipe::Recipe& recipe, const std::string& lock_bytes) {
+  return WantsBootInitrd(recipe) ? lock_bytes + "\n" + kDracutConf : lock_bytes;
 }
 
 std::string PinsFor(const LockFile& lock) {
@@ -280,7 +304,7 @@ Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildCo
     out.inputs.push_back({"debian-lock", base.mirror + " " + base.suite + " " + base.variant + " " + arch,
                           ToHex(Sha256Of(lock_bytes))});
     for (auto& r : RecordsFor(lock.packages)) out.inputs.push_back(std::move(r));
-    const std::string key = DebianBaseCacheKey(lock_bytes, base, arch);
+    const std::string key = DebianBaseCacheKey(CacheKeyInput(recipe, lock_bytes), base, arch);
     KILN_ASSIGN_OR_RETURN(auto cached, LookupBaseTree(ctx, key));
     if (cached) {
       ctx.Report("sources", "debian base from the cache (" + key.substr(0, 12) + ")");
@@ -315,7 +339,7 @@ Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildCo
   if (!lock_path.empty()) {
     KILN_TRY(CheckDownloadsAgainstLock(lock, debs, lock_path.string()));
     KILN_ASSIGN_OR_RETURN(out.tarball,
-                          StoreBaseTree(ctx, DebianBaseCacheKey(lock_bytes, base, arch), run.target));
+                          StoreBaseTree(ctx, DebianBaseCacheKey(CacheKeyInput(recipe, lock_bytes), base, arch), run.target));
     return out;
   }
   // Unlocked: nothing pins the content, so nothing is cached; the manifest still records

@@ -1,0 +1,35 @@
+// What a bootable image needs in its root besides packages, written by kiln because only kiln
+// knows the disk it builds: the kernel command line that names the dm-verity root, and the
+// files that mount the data partition (by PARTUUID, fixed at build time from the seed), keep
+// /tmp on tmpfs and grow the data partition and its file system to fill the disk on boot.
+// The root itself is never written at run time; machine-specific state (machine-id) is left
+// empty here and supplied by systemd at boot (see docs/boot.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "builder/common/result.h"
+#include "builder/common/uuid.h"
+#include "builder/recipe/recipe.h"
+#include "builder/tree/file_tree.h"
+
+namespace kiln::bootloader {
+
+struct VerityRoot {
+  std::string root_hash_hex;
+  Uuid data_partuuid;   // the root partition
+  Uuid hash_partuuid;   // its verity partition
+};
+
+// The command line kiln puts in the UKI: verity root first, then the recipe's own arguments.
+std::string KernelCmdline(const VerityRoot& root, const std::vector<std::string>& extra);
+
+// systemd-escape --path: "/srv/app data" -> "srv-app\x20data"; "/" -> "-".
+std::string EscapeUnitPath(const std::string& path);
+
+// Adds /etc/fstab, the grow-data unit and its repart definition, and an empty /etc/machine-id.
+// data_partuuid is the data partition's UUID (nullptr when the recipe has no [data]).
+Status ApplyBootSystemConfig(tree::FileTree& tree, const recipe::Recipe& recipe, const Uuid* data_partuuid);
+
+}  // namespace kiln::bootloader
