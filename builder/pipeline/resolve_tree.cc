@@ -7,9 +7,12 @@
 #include "builder/sources/dpkg_status.h"
 #include "builder/sources/image_source.h"
 #include "builder/sources/lock_file.h"
+#include "builder/tree/accounts.h"
 #include "builder/tree/entries.h"
 #include "builder/tree/overlay.h"
+#include "builder/tree/services.h"
 #include "builder/tree/tarball_reader.h"
+#include "builder/tree/tarball_tree_cache.h"
 
 namespace kiln::pipeline {
 
@@ -68,7 +71,7 @@ Result<ResolvedTree> ResolveTree(const recipe::Recipe& recipe, const BuildContex
     case recipe::BaseType::kTarball: {
       KILN_ASSIGN_OR_RETURN(fs::path p, ObtainBaseFile(recipe, ctx, out.base_inputs, "tarball"));
       ctx.Report("tree", "reading base tarball " + p.filename().string());
-      KILN_TRY(tree::ImportTarball(out.tree, p, store, "base"));
+      KILN_TRY(tree::ImportTarballCached(out.tree, p, out.base_inputs.back().sha256, store, ctx, "base"));
       break;
     }
     case recipe::BaseType::kDebian: {
@@ -100,7 +103,12 @@ Result<ResolvedTree> ResolveTree(const recipe::Recipe& recipe, const BuildContex
     KILN_TRY(tree::ImportDirectory(out.tree, o.source, o.target, "overlay[" + std::to_string(i) + "]")
                  .WithContext(o.pos.ToString()));
   }
+  // Accounts before entries, so entries may name the recipe's users and groups as owners;
+  // services last, so their units may come from any input.
+  KILN_TRY(tree::ApplyAccounts(out.tree, recipe.groups, recipe.users,
+                               {ctx.source_date_epoch, recipe.data ? recipe.data->mountpoint : ""}));
   KILN_TRY(tree::ApplyEntries(out.tree, recipe.entries));
+  KILN_TRY(tree::EnableServices(out.tree, recipe.services_enable, recipe.services_pos));
   DropPosixAcls(out.tree, ctx);
   KILN_TRY(out.tree.Validate());
   return out;

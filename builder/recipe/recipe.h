@@ -180,6 +180,7 @@ struct Recipe {
   std::vector<UserSpec> users;
   std::vector<GroupSpec> groups;
   std::vector<std::string> services_enable;
+  SourcePos services_pos;  // [services].enable, for errors of the stage that enables them
   bool operator==(const Recipe&) const = default;
 };
 

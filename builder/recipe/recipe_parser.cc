@@ -334,6 +334,8 @@ Status ParseServices(const TableReader& top, Recipe* recipe) {
                                       }
                                       return "";
                                     }));
+  const toml::node* enable = services.Find("enable");
+  recipe->services_pos = enable ? services.PosOf(*enable) : services.pos();
   return OkStatus();
 }
 

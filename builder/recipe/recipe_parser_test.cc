@@ -111,6 +111,7 @@ TEST_F(RecipeParserTest, FullRecipeRoundTrips) {
   want.users = {{"app", 900, 900, "/home/app", "/bin/sh", {"app", "systemd-journal"},
                  {"full/recipe.toml", 84, 1}}};
   want.services_enable = {"app.service", "systemd-networkd.service"};
+  want.services_pos = {"full/recipe.toml", 92, 10};
 
   // Field by field first, for readable failures; then the whole struct.
   EXPECT_EQ(r->image, want.image);
@@ -128,6 +129,7 @@ TEST_F(RecipeParserTest, FullRecipeRoundTrips) {
   EXPECT_EQ(r->groups, want.groups);
   EXPECT_EQ(r->users, want.users);
   EXPECT_EQ(r->services_enable, want.services_enable);
+  EXPECT_EQ(r->services_pos, want.services_pos);
   EXPECT_EQ(*r, want);
 }
 
