@@ -177,6 +177,15 @@ TEST_F(UkiTest, IsDeterministic) {
   ASSERT_TRUE(BuildUki(Inputs(), dir_.path() / "w1", dir_.path() / "a.efi").ok());
   ASSERT_TRUE(BuildUki(Inputs(), dir_.path() / "w2", dir_.path() / "b.efi").ok());
   EXPECT_EQ(*ReadFile(dir_.path() / "a.efi"), *ReadFile(dir_.path() / "b.efi"));
+  // Builds in different seconds must agree too: the PE header's time stamp is the stub's.
+  auto stamp = [](const fs::path& p) {
+    ProcessSpec spec;
+    spec.argv = {"objdump", "-p", p.string()};
+    auto r = RunChecked(spec);
+    auto at = r->out.find("Time/Date");
+    return r->out.substr(at, r->out.find('\n', at) - at);
+  };
+  EXPECT_EQ(stamp(dir_.path() / "a.efi"), stamp(stub_));
 }
 
 TEST_F(UkiTest, RejectsANonPeStub) {

@@ -85,7 +85,8 @@ Status BuildUki(const UkiInputs& in, const fs::path& work_dir, const fs::path& o
 
   const fs::path tmp = out.string() + ".tmp";
   ProcessSpec spec;
-  spec.argv = {"objcopy"};
+  // -p keeps the stub's PE timestamp; without it objcopy stamps the wall clock into the header.
+  spec.argv = {"objcopy", "-p"};
   for (const UkiSection& s : sections) {
     spec.argv.push_back("--add-section");
     spec.argv.push_back(s.name + "=" + s.contents.string());

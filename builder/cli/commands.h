@@ -7,6 +7,7 @@
 #include <string>
 
 #include <functional>
+#include <vector>
 
 #include "builder/common/build_context.h"
 #include "builder/common/result.h"
@@ -18,6 +19,7 @@ struct GlobalOptions {
   bool quiet = false;
   unsigned jobs = 0;  // 0: all cores
   std::filesystem::path cache_dir;
+  std::string cache_max = "10G";  // --cache-max: prune the block/tree caches to this after a build
   bool offline = false;
 };
 
@@ -27,6 +29,8 @@ struct BuildOptions {
   std::string key, cert;
   bool allow_unsigned = false;
   std::string sbom = "spdx";  // spdx | cyclonedx (SPDX is always written; cyclonedx adds .cdx.json)
+  std::string cache_from, cache_to;  // registry build cache: HOST[:PORT]/REPO
+  bool cache_insecure = false;       // plain http / no TLS checks for a loopback cache registry
 };
 int RunBuild(const GlobalOptions& g, const BuildOptions& o);
 int RunValidate(const GlobalOptions& g, const std::filesystem::path& recipe);
@@ -67,6 +71,29 @@ struct PushCommandOptions {
 int RunPush(const GlobalOptions& g, const PushCommandOptions& o);
 int RunPull(const GlobalOptions& g, const std::string& ref, const std::filesystem::path& oci_dir, bool insecure);
 int RunVerifyRegistry(const GlobalOptions& g, const std::string& ref, const std::string& key, bool insecure);
+
+// kiln boot IMAGE [--check] (cmd_boot.cc): QEMU + OVMF, serial console on stdout.
+struct BootCommandOptions {
+  std::filesystem::path image;
+  bool check = false;
+  unsigned timeout = 0;  // seconds; 0: 600 with --check, none without
+  unsigned grace = 90;   // seconds between the ACPI power button and stopping QEMU
+  bool snapshot = false;
+  unsigned memory_mib = 1024;
+  unsigned cpus = 2;
+  std::string accel = "auto";  // auto | kvm | tcg
+  std::string arch = "x86_64";
+  std::vector<std::string> qemu_args, expect, fail_on, allow;
+  std::filesystem::path serial_log;
+};
+int RunBoot(const GlobalOptions& g, const BootCommandOptions& o);
+
+// kiln cache info | prune [--max SIZE] (cmd_cache.cc).
+struct CacheCommandOptions {
+  std::string action;  // info | prune
+  std::string max;     // prune: target size (default: --cache-max)
+};
+int RunCache(const GlobalOptions& g, const CacheCommandOptions& o);
 
 // Prints an error ("kiln: error: ...") or its JSON and returns its exit status.
 int ReportError(const GlobalOptions& g, const Error& e);

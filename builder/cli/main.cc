@@ -4,6 +4,7 @@
 #include <string>
 
 #include "builder/cli/commands.h"
+#include "builder/common/size.h"
 #include "builder/pipeline/pipeline.h"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,12 @@ int main(int argc, char** argv) {
   app.add_option("-j,--jobs", g.jobs, "Worker threads (default: all cores)");
   app.add_option("--cache", g.cache_dir, "Cache directory (default: $XDG_CACHE_HOME/kiln)");
   app.add_flag("--offline", g.offline, "Fail instead of using the network");
+  auto size_check = [](const std::string& v) {
+    auto r = kiln::ParseSize(v);
+    return r.ok() ? std::string() : r.error().message;
+  };
+  app.add_option("--cache-max", g.cache_max, "Prune the block and tree caches to SIZE after a build (default 10G; 0: never)")
+      ->check(size_check);
 
   BuildOptions build;
   auto* cmd_build = app.add_subcommand("build", "Build the artifacts a recipe describes");
@@ -28,6 +35,9 @@ int main(int argc, char** argv) {
   cmd_build->add_flag("--unsigned", build.allow_unsigned, "Build a disk image without signatures");
   cmd_build->add_option("--sbom", build.sbom, "Also write a CycloneDX 1.5 SBOM (cyclonedx); SPDX 2.3 is always written")
       ->check(CLI::IsMember({"spdx", "cyclonedx"}));
+  cmd_build->add_option("--cache-from", build.cache_from, "Reuse base trees from this registry repository (HOST[:PORT]/REPO)");
+  cmd_build->add_option("--cache-to", build.cache_to, "Publish base trees to this registry repository (HOST[:PORT]/REPO)");
+  cmd_build->add_flag("--cache-insecure", build.cache_insecure, "Plain http to a loopback cache registry; skip TLS checks");
 
   std::filesystem::path validate_recipe;
   auto* cmd_validate = app.add_subcommand("validate", "Check a recipe without building it");
@@ -55,8 +65,8 @@ int main(int argc, char** argv) {
   cmd_verify->add_flag("--insecure", verify_insecure, "Allow plain http to a loopback registry; skip TLS checks");
 
   PushCommandOptions push;
-  auto* cmd_push = app.add_subcommand("push", "Push an OCI layout to a registry (optionally cosign-signed)");
-  cmd_push->add_option("oci_dir", push.oci_dir, "OCI image layout (OUT/NAME_VERSION.oci)")->required();
+  auto* cmd_push = app.add_subcommand("push", "Push an OCI layout, or a disk image build as an OCI artifact, to a registry");
+  cmd_push->add_option("oci_dir", push.oci_dir, "OCI image layout (OUT/NAME_VERSION.oci) or build output directory")->required();
   cmd_push->add_option("ref", push.ref, "HOST[:PORT]/REPO[:TAG] (default tag: the layout's ref.name)")->required();
   cmd_push->add_flag("--sign", push.sign, "Also push a cosign signature (tag sha256-<hex>.sig)");
   cmd_push->add_option("--key", push.key, "ECDSA P-256 signing key for --sign");
@@ -65,7 +75,7 @@ int main(int argc, char** argv) {
   std::string pull_ref;
   std::filesystem::path pull_dir;
   bool pull_insecure = false;
-  auto* cmd_pull = app.add_subcommand("pull", "Pull an image from a registry into an OCI layout");
+  auto* cmd_pull = app.add_subcommand("pull", "Pull an image into an OCI layout, or a kiln disk image's files into a directory");
   cmd_pull->add_option("ref", pull_ref, "HOST[:PORT]/REPO:TAG or HOST[:PORT]/REPO@sha256:HEX")->required();
   cmd_pull->add_option("oci_dir", pull_dir, "Directory for the OCI layout (replaced)")->required();
   cmd_pull->add_flag("--insecure", pull_insecure, "Allow plain http to a loopback registry; skip TLS checks");
@@ -88,9 +98,37 @@ int main(int argc, char** argv) {
   cmd_inspect->add_option("image", inspect_image, "Disk image (raw, qcow2 or vmdk)")->required();
 
   std::filesystem::path diff_a, diff_b;
-  auto* cmd_diff = app.add_subcommand("diff", "Show packages, files and partitions that differ between two images");
-  cmd_diff->add_option("a", diff_a, "Old image: raw disk image or split .root.squashfs")->required();
-  cmd_diff->add_option("b", diff_b, "New image: raw disk image or split .root.squashfs")->required();
+  auto* cmd_diff = app.add_subcommand("diff", "Show packages, files, partitions and container config that differ between two images");
+  cmd_diff->add_option("a", diff_a, "Old image: raw disk image, split .root.squashfs, .oci layout or .oci.tar")->required();
+  cmd_diff->add_option("b", diff_b, "New image: raw disk image, split .root.squashfs, .oci layout or .oci.tar")->required();
+
+  BootCommandOptions boot;
+  auto* cmd_boot = app.add_subcommand("boot", "Boot a disk image in QEMU (UEFI, serial console); --check: until its default target");
+  cmd_boot->add_option("image", boot.image, "Disk image (raw or qcow2)")->required();
+  cmd_boot->add_flag("--check", boot.check, "Succeed when the guest reaches its default target, then power it off");
+  cmd_boot->add_option("--timeout", boot.timeout, "Seconds before --check gives up (default 600)");
+  cmd_boot->add_option("--grace", boot.grace, "Seconds the guest gets to power off before QEMU is stopped (default 90)");
+  cmd_boot->add_flag("--snapshot", boot.snapshot, "Do not modify the image (writes go to a temporary overlay)");
+  cmd_boot->add_option("--memory", boot.memory_mib, "Guest memory in MiB (default 1024)");
+  cmd_boot->add_option("--cpus", boot.cpus, "Guest CPUs (default 2)");
+  cmd_boot->add_option("--accel", boot.accel, "kvm, tcg or auto (default; KILN_QEMU_ACCEL overrides)")
+      ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+  cmd_boot->add_option("--qemu-arg", boot.qemu_args, "Extra QEMU argument (repeatable)")->allow_extra_args(false);
+  cmd_boot->add_option("--serial-log", boot.serial_log, "Also write the raw console to FILE");
+  cmd_boot->add_option("--expect", boot.expect, "Regex a console line must match before --check succeeds (repeatable)")
+      ->allow_extra_args(false);
+  cmd_boot->add_option("--fail-on", boot.fail_on, "Regex of a console line that fails --check (repeatable)")
+      ->allow_extra_args(false);
+  cmd_boot->add_option("--allow", boot.allow, "Do not fail on: emergency, panic, sysroot, verity or firmware (repeatable)")
+      ->allow_extra_args(false)
+      ->check(CLI::IsMember({"emergency", "panic", "sysroot", "verity", "firmware"}));
+
+  CacheCommandOptions cache_cmd;
+  auto* cmd_cache = app.add_subcommand("cache", "Show or prune the block and tree caches");
+  cmd_cache->require_subcommand(1);
+  cmd_cache->add_subcommand("info", "Entries and size of the caches");
+  auto* cmd_cache_prune = cmd_cache->add_subcommand("prune", "Remove least recently used entries down to --max (default: --cache-max)");
+  cmd_cache_prune->add_option("--max", cache_cmd.max, "Target size (e.g. 2G; 0 empties the caches)")->check(size_check);
 
   app.add_subcommand("help", "Show this help");
 
@@ -123,5 +161,10 @@ int main(int argc, char** argv) {
   if (cmd_rebuild->parsed()) return RunRebuild(g, rebuild);
   if (cmd_inspect->parsed()) return RunInspect(g, inspect_image);
   if (cmd_diff->parsed()) return RunDiff(g, diff_a, diff_b);
+  if (cmd_boot->parsed()) return RunBoot(g, boot);
+  if (cmd_cache->parsed()) {
+    cache_cmd.action = cmd_cache_prune->parsed() ? "prune" : "info";
+    return RunCache(g, cache_cmd);
+  }
   return 2;
 }
