@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "builder/cli/commands.h"
+#include "builder/common/size.h"
 #include "builder/sources/download_cache.h"
 
 namespace kiln::cli {
@@ -28,6 +29,8 @@ BuildContext ContextFromOptions(const GlobalOptions& g, std::function<void(const
   ctx.jobs = EffectiveJobs(g);
   ctx.cache_dir = g.cache_dir.empty() ? sources::DefaultCacheDir() : g.cache_dir;
   ctx.offline = g.offline;
+  auto cache_max = ParseSize(g.cache_max);  // checked when the command line was parsed
+  ctx.cache_max = cache_max.ok() ? *cache_max : 0;
   ctx.on_event = std::move(on_event);
   return ctx;
 }

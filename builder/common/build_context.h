@@ -22,6 +22,7 @@ struct BuildContext {
   unsigned jobs = 1;                    // worker threads for compression and hashing
   std::filesystem::path work_dir;       // scratch space for this build (removed afterwards)
   std::filesystem::path cache_dir;      // persistent cache ($XDG_CACHE_HOME/kiln)
+  std::uint64_t cache_max = 0;          // --cache-max: block/tree caches pruned to this after a build; 0: no limit
   bool offline = false;                 // any network access is an error
   std::function<void(const Event&)> on_event;  // may be empty
 

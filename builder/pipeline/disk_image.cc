@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "builder/cache/build_hooks.h"
 #include "builder/common/unique_fd.h"
 
 #include "builder/common/sha256.h"
@@ -56,8 +57,11 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
                                   recipe.root.block_size, ctx.jobs, ctx.source_date_epoch};
   ctx.Report("squashfs", "writing the root file system (" + std::string(recipe::CompressionName(recipe.root.compression)) +
                              ", " + std::to_string(ctx.jobs) + " threads)");
+  std::unique_ptr<cache::BlockCache> block_cache = cache::OpenBlockCacheFor(ctx);
+  sopts.block_cache = block_cache.get();
   KILN_ASSIGN_OR_RETURN(squashfs::SquashfsStats stats,
                         squashfs::WriteSquashfs(tree, sopts, raw, result.root_offset, &hasher));
+  if (block_cache) cache::ReportBlockCache(ctx, *block_cache);
   result.root_size = stats.size;
   KILN_ASSIGN_OR_RETURN(verity::VerityResult vres, hasher.Finish(stats.size / 4096));
   result.root_hash_hex = ToHex(vres.root_hash);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "builder/cache/block_cache.h"
 #include "builder/common/result.h"
 #include "builder/recipe/recipe.h"
 #include "builder/tree/file_tree.h"
@@ -23,6 +24,9 @@ struct SquashfsOptions {
   std::uint32_t block_size = 128 * 1024;  // power of two, 4 KiB .. 1 MiB
   unsigned jobs = 1;                      // compression threads
   std::int64_t mkfs_time = 0;             // superblock time (SOURCE_DATE_EPOCH)
+  // When set, data blocks are looked up here before they are compressed and stored after
+  // (builder/cache/block_cache.h); the image is byte-identical either way.
+  cache::BlockCache* block_cache = nullptr;
 };
 
 struct SquashfsStats {
@@ -31,6 +35,11 @@ struct SquashfsStats {
   std::uint64_t data_bytes = 0;  // uncompressed regular file bytes read
 };
 
+// File data is written base files first (origin "base": the tarball, Debian or disk-image
+// base), then everything the recipe adds (overlays, entries, boot files), each group in
+// path order: a change to an overlay file then moves no base bytes, so the fragment blocks
+// packed from the base's small files stay the same and come from the block cache.
+//
 // Writes the image at byte `offset` of `out` (created with mode 0644 if missing, never
 // truncated below what it held). Bytes before `offset` are never touched; past the padded
 // end, only bytes this writer itself wrote before a deduplication truncation are zeroed

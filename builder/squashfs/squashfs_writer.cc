@@ -3,6 +3,7 @@
 #include <set>
 #include <vector>
 
+#include "builder/squashfs/cached_compressor.h"
 #include "builder/squashfs/compressor.h"
 #include "builder/squashfs/file_data.h"
 #include "builder/squashfs/inode_plan.h"
@@ -114,7 +115,11 @@ class ImageWriter {
     desc.max_block_size = opts_.block_size;
     desc.num_workers = workers;
     desc.max_backlog = 10 * workers;
-    desc.cmp = cmp_.compress.get();
+    SqfsPtr<sqfs_compressor_t> cached;
+    if (opts_.block_cache) {
+      KILN_ASSIGN_OR_RETURN(cached, MakeCachedCompressor(cmp_.compress.get(), opts_.block_cache));
+    }
+    desc.cmp = cached ? cached.get() : cmp_.compress.get();
     desc.wr = blocks.get();
     desc.tbl = frags_.get();
     // With the file and a decompressor, fragment deduplication compares bytes, not just hashes.
@@ -125,7 +130,7 @@ class ImageWriter {
     SqfsPtr<sqfs_block_processor_t> proc(raw);
 
     std::vector<std::uint8_t> buffer(opts_.block_size);
-    for (std::size_t f = 0; f < plan_.files.size(); ++f) {
+    for (std::size_t f : DataOrder()) {
       const PlanEntry& e = plan_.entries[plan_.files[f]];
       KILN_TRY(Check(sqfs_block_processor_begin_file(proc.get(), file_inodes_.slot(f), nullptr, 0),
                      "starting '/" + e.path + "'"));
@@ -135,6 +140,16 @@ class ImageWriter {
       KILN_TRY(Check(sqfs_block_processor_end_file(proc.get()), "finishing '/" + e.path + "'"));
     }
     return Check(sqfs_block_processor_finish(proc.get()), "writing file data");
+  }
+
+  // Base files first, then what the recipe added (see squashfs.h), each in plan order.
+  std::vector<std::size_t> DataOrder() const {
+    std::vector<std::size_t> order;
+    order.reserve(plan_.files.size());
+    for (int pass = 0; pass < 2; ++pass)
+      for (std::size_t f = 0; f < plan_.files.size(); ++f)
+        if ((plan_.entries[plan_.files[f]].node->origin == "base") == (pass == 0)) order.push_back(f);
+    return order;
   }
 
   Result<std::uint32_t> XattrIndex(const PlanEntry& e) {

@@ -36,8 +36,8 @@ Result<NodeType> TypeOf(archive_entry* e) {
 }
 
 // Reads one member into a FileNode (regular file bytes go to the store).
-Result<FileNode> ReadMember(archive* a, archive_entry* e, ContentStore& store,
-                            const std::string& origin) {
+Result<FileNode> ReadMember(archive* a, archive_entry* e, const MemberContentFn& content,
+                            std::size_t& file_index, const std::string& origin) {
   FileNode node;
   KILN_ASSIGN_OR_RETURN(node.type, TypeOf(e));
   node.mode = static_cast<std::uint32_t>(archive_entry_perm(e)) & 07777;
@@ -71,7 +71,7 @@ Result<FileNode> ReadMember(archive* a, archive_entry* e, ContentStore& store,
     case NodeType::kFile: {
       // archive_read_data fills the holes of sparse members with zeros.
       KILN_ASSIGN_OR_RETURN(node.content,
-                            store.Put([a](char* buf, std::size_t cap) -> Result<std::size_t> {
+                            content(file_index++, [a](char* buf, std::size_t cap) -> Result<std::size_t> {
                               la_ssize_t n = archive_read_data(a, buf, cap);
                               if (n < 0)
                                 return MakeError(ErrorCode::kInput,
@@ -90,6 +90,14 @@ Result<FileNode> ReadMember(archive* a, archive_entry* e, ContentStore& store,
 
 Status ImportTarball(FileTree& tree, const std::filesystem::path& tarball, ContentStore& store,
                      const std::string& origin) {
+  return ImportTarball(
+      tree, tarball,
+      [&store](std::size_t, const ContentStore::ChunkReader& read) { return store.Put(read); }, origin);
+}
+
+Status ImportTarball(FileTree& tree, const std::filesystem::path& tarball, const MemberContentFn& content,
+                     const std::string& origin) {
+  std::size_t file_index = 0;
   const std::string where = "tarball " + tarball.string();
   ArchiveReadPtr a(archive_read_new());
   if (!a) return MakeError(ErrorCode::kBuild, where + ": cannot allocate a libarchive reader");
@@ -114,7 +122,7 @@ Status ImportTarball(FileTree& tree, const std::filesystem::path& tarball, Conte
     };
     auto normalized = NormalizePath(member);
     if (!normalized.ok()) return bad_member(normalized.error());
-    auto node = ReadMember(a.get(), e, store, origin);
+    auto node = ReadMember(a.get(), e, content, file_index, origin);
     if (!node.ok()) return bad_member(node.error());
 
     NodeType type = node->type;

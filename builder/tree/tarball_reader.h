@@ -13,6 +13,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "builder/common/result.h"
@@ -24,6 +25,14 @@ namespace kiln::tree {
 // Adds every member of `tarball` to `tree`, in archive order; later members win. Each node's
 // origin is `origin`. Errors name the tarball and, where relevant, the member.
 Status ImportTarball(FileTree& tree, const std::filesystem::path& tarball, ContentStore& store,
+                     const std::string& origin);
+
+// Supplies the content of the regular file member number `file_index` (0 for the first
+// regular file in archive order); `read` streams its bytes and need not be called (unread
+// bytes are skipped). Used by the tarball tree cache (tarball_tree_cache.h).
+using MemberContentFn =
+    std::function<Result<FileContent>(std::size_t file_index, const ContentStore::ChunkReader& read)>;
+Status ImportTarball(FileTree& tree, const std::filesystem::path& tarball, const MemberContentFn& content,
                      const std::string& origin);
 
 }  // namespace kiln::tree
