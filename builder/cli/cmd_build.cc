@@ -11,6 +11,7 @@
 #include "builder/manifest/build_manifest.h"
 #include "builder/pipeline/pipeline.h"
 #include "builder/recipe/recipe_parser.h"
+#include "builder/registry/build_cache.h"
 #include "builder/sources/download_cache.h"
 
 namespace kiln::cli {
@@ -42,6 +43,16 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   req.sbom_cyclonedx = o.sbom == "cyclonedx";
   req.source_date_epoch = *sde;
   req.ctx = ContextFromOptions(g, [&render](const Event& e) { render(e); });
+  registry::BuildCacheOptions cache;
+  cache.cache_from = o.cache_from;
+  cache.cache_to = o.cache_to;
+  cache.insecure = o.cache_insecure;
+  req.before_resolve = [&cache](const recipe::Recipe& r, const BuildContext& c) {
+    return registry::RestoreFromRegistryCache(r, c, cache);
+  };
+  req.after_resolve = [&cache](const recipe::Recipe& r, const BuildContext& c) {
+    return registry::SaveToRegistryCache(r, c, cache);
+  };
   auto r = pipeline::Build(req);
   render.Flush();
   if (!r.ok()) return ReportError(g, r.error());

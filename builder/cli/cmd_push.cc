@@ -5,6 +5,8 @@
 
 #include "builder/cli/commands.h"
 #include "builder/registry/cosign.h"
+#include "builder/registry/disk_artifact.h"
+#include "builder/registry/referrers.h"
 #include "builder/registry/pull.h"
 #include "builder/registry/push.h"
 #include "signing/keys.h"
@@ -16,6 +18,24 @@ namespace {
 Error Usage(Error e) {
   e.code = ErrorCode::kUsage;
   return e;
+}
+
+// NAME_VERSION.spdx.json beside OUT/NAME_VERSION.oci, or the one in a build output directory.
+std::filesystem::path SbomFor(const std::filesystem::path& dir, bool layout) {
+  std::error_code ec;
+  if (layout) {
+    auto p = std::filesystem::absolute(dir).lexically_normal();
+    if (!p.has_filename()) p = p.parent_path();  // "out/app_1.0.oci/"
+    std::string name = p.filename().string();
+    if (!name.ends_with(".oci")) return {};
+    auto sbom = p.parent_path() / (name.substr(0, name.size() - 4) + ".spdx.json");
+    return std::filesystem::is_regular_file(sbom, ec) ? sbom : std::filesystem::path();
+  }
+  auto manifest = registry::FindBuildManifest(dir);
+  if (!manifest.ok()) return {};
+  std::string m = manifest->filename().string();
+  auto sbom = dir / (m.substr(0, m.size() - std::string(".manifest.json").size()) + ".spdx.json");
+  return std::filesystem::is_regular_file(sbom, ec) ? sbom : std::filesystem::path();
 }
 
 }  // namespace
@@ -32,8 +52,20 @@ int RunPush(const GlobalOptions& g, const PushCommandOptions& o) {
   }
   registry::PushOptions opts;
   opts.insecure = o.insecure;
-  auto r = registry::PushLayout(o.oci_dir, *ref, opts);
+  // An OCI layout goes as an image; a build output directory as a disk image artifact.
+  std::error_code ec;
+  const bool layout = std::filesystem::exists(o.oci_dir / "oci-layout", ec);
+  auto r = layout ? registry::PushLayout(o.oci_dir, *ref, opts) : registry::PushDiskImage(o.oci_dir, *ref, opts);
   if (!r.ok()) return ReportError(g, r.error());
+  // The SPDX SBOM beside the layout (OUT/NAME_VERSION.spdx.json) or in the directory, as a referrer.
+  std::string sbom_digest;
+  if (auto sbom = SbomFor(o.oci_dir, layout); !sbom.empty()) {
+    registry::Reference tagged = *ref;
+    tagged.tag = r->tag;
+    auto s = registry::PushSbomReferrer(tagged, {r->media_type, r->manifest_digest, r->manifest_size}, sbom, opts);
+    if (!s.ok()) return ReportError(g, s.error());
+    sbom_digest = s->manifest.digest;
+  }
   std::string sig_tag;
   if (key) {
     registry::Reference tagged = *ref;
@@ -51,6 +83,10 @@ int RunPush(const GlobalOptions& g, const PushCommandOptions& o) {
                         {"blobs_skipped", r->blobs_skipped},
                         {"bytes_uploaded", r->bytes_uploaded}};
     if (!sig_tag.empty()) j["signature_tag"] = sig_tag;
+    if (!sbom_digest.empty()) {
+      j["sbom_referrer"] = sbom_digest;
+      j["referrers_tag"] = registry::ReferrersTag(r->manifest_digest);
+    }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     if (!g.quiet)
@@ -59,6 +95,8 @@ int RunPush(const GlobalOptions& g, const PushCommandOptions& o) {
     else
       std::printf("%s@%s\n", r->reference.c_str(), r->manifest_digest.c_str());
     if (!sig_tag.empty() && !g.quiet) std::printf("signed: %s:%s\n", ref->Repository().c_str(), sig_tag.c_str());
+    if (!sbom_digest.empty() && !g.quiet)
+      std::printf("sbom: %s@%s (referrer)\n", ref->Repository().c_str(), sbom_digest.c_str());
   }
   return 0;
 }
@@ -69,6 +107,21 @@ int RunPull(const GlobalOptions& g, const std::string& ref_text, const std::file
   if (!ref.ok()) return ReportError(g, ref.error());
   registry::PullOptions opts;
   opts.insecure = insecure;
+  auto type = registry::RemoteArtifactType(*ref, opts);
+  if (!type.ok()) return ReportError(g, type.error());
+  if (*type == registry::kDiskImageArtifactType) {
+    auto d = registry::PullDiskImage(*ref, oci_dir, opts);
+    if (!d.ok()) return ReportError(g, d.error());
+    if (g.json) {
+      nlohmann::json j = {{"ok", true}, {"reference", ref->ToString()}, {"digest", d->manifest_digest},
+                          {"dir", oci_dir.string()}, {"files", d->files}};
+      std::printf("%s\n", j.dump(2).c_str());
+    } else if (!g.quiet) {
+      std::printf("pulled disk image %s@%s into %s (%zu files)\n", ref->ToString().c_str(),
+                  d->manifest_digest.c_str(), oci_dir.c_str(), d->files.size());
+    }
+    return 0;
+  }
   auto r = registry::PullLayout(*ref, oci_dir, opts);
   if (!r.ok()) return ReportError(g, r.error());
   if (g.json) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 
+#include "builder/cache/build_hooks.h"
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
 #include "builder/common/size.h"
@@ -168,7 +169,9 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   fs::create_directories(ctx.work_dir);
   KILN_ASSIGN_OR_RETURN(tree::ContentStore store, tree::ContentStore::Create(ctx.work_dir / "content"));
 
+  if (req.before_resolve) KILN_TRY(req.before_resolve(recipe, ctx));
   KILN_ASSIGN_OR_RETURN(ResolvedTree resolved, ResolveTree(recipe, ctx, store));
+  if (req.after_resolve) KILN_TRY(req.after_resolve(recipe, ctx));
   KILN_ASSIGN_OR_RETURN(std::vector<manifest::InputEntry> inputs, RecipeInputs(recipe));
   inputs.insert(inputs.end(), resolved.base_inputs.begin(), resolved.base_inputs.end());
   Seed seed = ComputeSeed(inputs, ctx.source_date_epoch);
@@ -247,7 +250,10 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     squashfs::SquashfsOptions sopts{recipe.root.compression, recipe.root.compression_level,
                                     recipe.root.block_size, ctx.jobs, ctx.source_date_epoch};
     ctx.Report("squashfs", "writing the root file system");
+    std::unique_ptr<cache::BlockCache> block_cache = cache::OpenBlockCacheFor(ctx);
+    sopts.block_cache = block_cache.get();
     KILN_TRY(squashfs::WriteSquashfs(resolved.tree, sopts, out.Path(base + ".root.squashfs"), 0, nullptr));
+    if (block_cache) cache::ReportBlockCache(ctx, *block_cache);
     keep(base + ".root.squashfs");
   }
 
@@ -327,6 +333,7 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   keep("SHA256SUMS");
 
   KILN_TRY(out.Commit());
+  cache::PruneAfterBuild(ctx);
   ctx.Report("build", "done: " + std::to_string(artifacts.size() + 1) + " artifacts in " + req.out_dir.string());
   return BuildSummary{std::move(m), req.out_dir};
 }

@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "builder/common/build_context.h"
 #include "builder/common/result.h"
 #include "builder/manifest/build_manifest.h"
+#include "builder/recipe/recipe.h"
 
 namespace kiln::pipeline {
 
@@ -23,6 +25,9 @@ struct BuildRequest {
   bool sbom_cyclonedx = false;                     // --sbom cyclonedx (SPDX is always written)
   std::optional<std::int64_t> source_date_epoch;  // from the SOURCE_DATE_EPOCH environment variable
   BuildContext ctx;        // jobs, cache_dir, offline, on_event (work_dir is made by Build)
+  // Called just before and just after the base is resolved (the registry build cache,
+  // --cache-from/--cache-to: builder/registry/build_cache.h); empty: not called.
+  std::function<Status(const recipe::Recipe&, const BuildContext&)> before_resolve, after_resolve;
 };
 
 struct BuildSummary {

@@ -54,7 +54,10 @@ struct Pusher {
         for (const auto& layer : m["layers"]) KILN_TRY(PushBlob(layer.value("digest", std::string())));
     }
     KILN_TRY(PutManifest(client, repo, name, media_type, bytes));
-    if (depth == 0) result.media_type = media_type;
+    if (depth == 0) {
+      result.media_type = media_type;
+      result.manifest_size = bytes.size();
+    }
     return OkStatus();
   }
 };

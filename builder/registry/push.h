@@ -4,6 +4,7 @@
 // Used by the CLI (cmd_push.cc).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -20,6 +21,7 @@ struct PushResult {
   std::string tag;
   std::string manifest_digest;  // "sha256:<hex>" of the top manifest
   std::string media_type;
+  std::uint64_t manifest_size = 0;  // bytes of the top manifest (for referrers' subject)
   int blobs_uploaded = 0;
   int blobs_skipped = 0;        // already present in the registry
   long long bytes_uploaded = 0;

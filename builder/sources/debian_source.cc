@@ -12,6 +12,7 @@
 #include "builder/common/sha256.h"
 #include "builder/common/subprocess.h"
 #include "builder/sources/base_tree_cache.h"
+#include "builder/tree/tarball_tree_cache.h"
 #include "builder/tree/tarball_reader.h"
 
 namespace kiln::sources {
@@ -289,6 +290,11 @@ std::string ExplainAptFailure(std::string_view err, const std::string& mirror) {
   return "";
 }
 
+std::string DebianBaseTreeKey(const recipe::Recipe& recipe, std::string_view lock_bytes) {
+  return DebianBaseCacheKey(CacheKeyInput(recipe, std::string(lock_bytes)), recipe.base,
+                            DebianArchitecture(recipe.image.architecture));
+}
+
 Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildContext& ctx,
                                      const fs::path& lock_path) {
   const auto& base = recipe.base;
@@ -304,7 +310,7 @@ Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildCo
     out.inputs.push_back({"debian-lock", base.mirror + " " + base.suite + " " + base.variant + " " + arch,
                           ToHex(Sha256Of(lock_bytes))});
     for (auto& r : RecordsFor(lock.packages)) out.inputs.push_back(std::move(r));
-    const std::string key = DebianBaseCacheKey(CacheKeyInput(recipe, lock_bytes), base, arch);
+    const std::string key = DebianBaseTreeKey(recipe, lock_bytes);
     KILN_ASSIGN_OR_RETURN(auto cached, LookupBaseTree(ctx, key));
     if (cached) {
       ctx.Report("sources", "debian base from the cache (" + key.substr(0, 12) + ")");
@@ -339,7 +345,7 @@ Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildCo
   if (!lock_path.empty()) {
     KILN_TRY(CheckDownloadsAgainstLock(lock, debs, lock_path.string()));
     KILN_ASSIGN_OR_RETURN(out.tarball,
-                          StoreBaseTree(ctx, DebianBaseCacheKey(CacheKeyInput(recipe, lock_bytes), base, arch), run.target));
+                          StoreBaseTree(ctx, DebianBaseTreeKey(recipe, lock_bytes), run.target));
     return out;
   }
   // Unlocked: nothing pins the content, so nothing is cached; the manifest still records
@@ -357,7 +363,8 @@ Result<std::vector<InputRecord>> ImportDebianBase(const recipe::Recipe& recipe, 
                                                   tree::ContentStore& store) {
   KILN_ASSIGN_OR_RETURN(DebianBase base, ResolveDebianBase(recipe, ctx, lock_path));
   ctx.Report("sources", "importing the debian base");
-  KILN_TRY(tree::ImportTarball(tree, base.tarball, store, "base").WithContext("debian base"));
+  // The tree cache (keyed by the tarball's digest) spares restaging the files on a rebuild.
+  KILN_TRY(tree::ImportTarballCached(tree, base.tarball, "", store, ctx, "base").WithContext("debian base"));
   return base.inputs;
 }
 

@@ -51,6 +51,10 @@ struct DebianBase {
 Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildContext& ctx,
                                      const std::filesystem::path& lock_path);
 
+// The base-tree cache key ResolveDebianBase looks up for a locked base (lock_bytes: the lock
+// file's bytes). The registry build cache (--cache-from/--cache-to) uses it to find entries.
+std::string DebianBaseTreeKey(const recipe::Recipe& recipe, std::string_view lock_bytes);
+
 // ResolveDebianBase, then tree::ImportTarball with origin "base".
 Result<std::vector<InputRecord>> ImportDebianBase(const recipe::Recipe& recipe,
                                                   const BuildContext& ctx,

@@ -44,3 +44,23 @@ flip_byte() {
   b=$(dd if="$file" bs=1 skip="$off" count=1 status=none | od -An -tu1 | tr -d ' ')
   printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$file" bs=1 seek="$off" count=1 conv=notrunc status=none
 }
+
+# start_registry: Debian's docker-registry on a free 127.0.0.1 port with storage in $T/reg,
+# stopped on exit; sets R=127.0.0.1:PORT. Skips the test (exit 0) when it is not installed.
+start_registry() {
+  command -v docker-registry >/dev/null || { echo "skip: docker-registry not installed"; exit 0; }
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$T/reg"
+  printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$T/reg" "$port" > "$T/reg.yml"
+  docker-registry serve "$T/reg.yml" >"$T/reg.log" 2>&1 &
+  reg_pid=$!
+  trap 'kill "$reg_pid" 2>/dev/null || true; wait "$reg_pid" 2>/dev/null || true; rm -rf "$T"' EXIT
+  for _ in $(seq 100); do
+    curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null || { cat "$T/reg.log" >&2; fail "docker-registry did not start"; }
+  R=127.0.0.1:$port
+}

@@ -1,0 +1,63 @@
+// The registry as a shared build cache (`kiln build --cache-to REF --cache-from REF`): how
+// CI runners share expensive intermediate results through a registry they already run.
+// Today that is the resolved base tree (builder/sources/base_tree_cache.h: a locked Debian
+// base's tarball, keyed by a digest of everything that determines it). Each entry is an OCI
+// artifact in REF's repository, tagged "base-<key>":
+//   artifactType application/vnd.kiln.base-tree.v1, empty config (OCI 1.1),
+//   one layer application/vnd.kiln.base-tree.v1.tar titled "base-tree.tar",
+//   annotations dev.kiln.cache.key = <key>, dev.kiln.cache.format = <kBaseTreeCacheFormat>.
+// --cache-from: before the base is resolved, a key missing from the local cache is fetched
+// (digest checked while it streams) and stored in the local cache, so the build then finds
+// it there exactly as if this machine had made it; registry trouble is reported and the
+// build goes on without it. --cache-to: after the base is resolved, every local entry the
+// build used is pushed unless the registry has the same bytes under its tag; failures are
+// errors (the user asked to publish). Used by the CLI through BuildRequest's hooks.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "builder/common/build_context.h"
+#include "builder/common/result.h"
+#include "builder/recipe/recipe.h"
+#include "builder/registry/reference.h"
+#include "builder/registry/registry_client.h"
+
+namespace kiln::registry {
+
+inline constexpr const char* kBaseTreeArtifactType = "application/vnd.kiln.base-tree.v1";
+inline constexpr const char* kBaseTreeLayerType = "application/vnd.kiln.base-tree.v1.tar";
+inline constexpr const char* kCacheKeyAnnotation = "dev.kiln.cache.key";
+
+struct BuildCacheOptions : RegistryOptions {
+  std::string cache_from;  // "HOST[:PORT]/REPO" or empty
+  std::string cache_to;
+};
+
+// "base-<key>": the tag of a base-tree entry.
+std::string BaseTreeCacheTag(std::string_view key);
+
+// The base-tree cache keys the recipe's base resolves to: one for a Debian base with a lock
+// file beside the recipe, none otherwise (nothing pins an unlocked base's content).
+Result<std::vector<std::string>> BaseTreeKeys(const recipe::Recipe& recipe);
+
+// Fetches entry `key` from the cache repository into the local base-tree cache
+// (ctx.cache_dir). false when the registry has no such entry.
+Result<bool> PullBaseTree(const Reference& cache, std::string_view key, const BuildContext& ctx,
+                          const RegistryOptions& opts);
+
+// Pushes a local entry (its verified blob). false when the registry already had those bytes.
+Result<bool> PushBaseTree(const Reference& cache, std::string_view key, const std::filesystem::path& blob,
+                          const RegistryOptions& opts);
+
+// The pipeline hooks (before and after the base is resolved); no-ops without the option.
+Status RestoreFromRegistryCache(const recipe::Recipe& recipe, const BuildContext& ctx,
+                                const BuildCacheOptions& opts);
+Status SaveToRegistryCache(const recipe::Recipe& recipe, const BuildContext& ctx, const BuildCacheOptions& opts);
+
+// A cache reference: "HOST[:PORT]/REPO" without tag or digest (kUsage otherwise).
+Result<Reference> ParseCacheReference(const std::string& text);
+
+}  // namespace kiln::registry

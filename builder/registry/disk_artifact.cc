@@ -1,0 +1,153 @@
+#include "builder/registry/disk_artifact.h"
+
+#include <algorithm>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "builder/common/files.h"
+#include "builder/manifest/build_manifest.h"
+#include "builder/oci/image_config.h"
+#include "builder/registry/artifact.h"
+#include "builder/registry/distribution.h"
+
+namespace kiln::registry {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kSums = "SHA256SUMS";
+
+// Tags allow [A-Za-z0-9_.-]; versions like "1.0+git2" become "1.0_git2".
+std::string TagFor(const std::string& version) {
+  std::string t = version;
+  for (char& c : t)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '_';
+  return t.substr(0, 128);
+}
+
+}  // namespace
+
+std::string DiskArtifactMediaType(const std::string& n) {
+  static const std::pair<const char*, const char*> kSuffixes[] = {
+      {".root.squashfs", "application/vnd.kiln.rootfs.squashfs"},
+      {".root.verity", "application/vnd.kiln.verity.hashtree"},
+      {".root.roothash.p7s", "application/pkcs7-signature"},
+      {".root.roothash", "text/plain"},
+      {".manifest.json.p7s", "application/pkcs7-signature"},
+      {".manifest.json", "application/vnd.kiln.build-manifest.v1+json"},
+      {".spdx.json", "application/spdx+json"},
+      {".cdx.json", "application/vnd.cyclonedx+json"},
+      {".intoto.json", "application/vnd.dsse.envelope.v1+json"},
+      {".raw", "application/vnd.kiln.disk.raw"},
+      {".qcow2", "application/vnd.kiln.disk.qcow2"},
+      {".vmdk", "application/vnd.kiln.disk.vmdk"},
+      {".efi", "application/vnd.microsoft.portable-executable"},
+      {".oci.tar", "application/vnd.oci.image.layout.v1+tar"},
+  };
+  if (n == kSums) return "text/plain";
+  for (const auto& [suffix, type] : kSuffixes)
+    if (n.ends_with(suffix)) return type;
+  return "application/octet-stream";
+}
+
+Result<fs::path> FindBuildManifest(const fs::path& out_dir) {
+  std::vector<fs::path> found;
+  std::error_code ec;
+  for (fs::directory_iterator it(out_dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file() && it->path().filename().string().ends_with(".manifest.json"))
+      found.push_back(it->path());
+  if (ec) return MakeError(ErrorCode::kInput, "cannot list " + out_dir.string() + ": " + ec.message());
+  if (found.size() != 1)
+    return MakeError(ErrorCode::kUsage, out_dir.string() + " has " + std::to_string(found.size()) +
+                                            " build manifests (*.manifest.json): push a directory holding one "
+                                            "build's output, or an OCI layout");
+  return found[0];
+}
+
+Result<PushResult> PushDiskImage(const fs::path& out_dir, const Reference& ref, const PushOptions& opts) {
+  if (!ref.digest.empty())
+    return MakeError(ErrorCode::kUsage, "push to '" + ref.ToString() + "': give a tag, not a digest");
+  KILN_ASSIGN_OR_RETURN(fs::path manifest_path, FindBuildManifest(out_dir));
+  KILN_ASSIGN_OR_RETURN(std::string manifest_text, ReadFile(manifest_path));
+  KILN_ASSIGN_OR_RETURN(manifest::BuildManifest bm,
+                        manifest::ParseManifest(manifest_text).WithContext(manifest_path.string()));
+  KILN_ASSIGN_OR_RETURN(std::string sums_text, ReadFile(out_dir / kSums));
+  KILN_ASSIGN_OR_RETURN(auto sums, manifest::ParseSha256Sums(sums_text).WithContext((out_dir / kSums).string()));
+
+  ArtifactSpec spec;
+  spec.artifact_type = kDiskImageArtifactType;
+  spec.config_media_type = kDiskImageArtifactType;
+  json config{{"name", bm.image_name}, {"version", bm.image_version}, {"architecture", bm.architecture}};
+  if (!bm.root_hash.empty()) config["rootHash"] = bm.root_hash;
+  spec.config = config.dump();
+  spec.annotations = {{"org.opencontainers.image.title", bm.image_name},
+                      {"org.opencontainers.image.version", bm.image_version}};
+  std::map<std::string, std::string> expected;  // name -> sha256 hex, from SHA256SUMS
+  for (const auto& a : sums) {
+    if (a.name.find('/') != std::string::npos) continue;  // inside an OCI layout: pushed on its own
+    expected[a.name] = a.sha256;
+  }
+  for (const auto& [name, hex] : expected) spec.files.push_back({name, DiskArtifactMediaType(name), out_dir / name, {}, {}, 0});
+  spec.files.push_back({kSums, DiskArtifactMediaType(kSums), out_dir / kSums, {}, {}, 0});
+  std::sort(spec.files.begin(), spec.files.end(),
+            [](const ArtifactFile& a, const ArtifactFile& b) { return a.title < b.title; });
+  KILN_TRY(DescribeArtifactFiles(spec.files));
+  for (const auto& f : spec.files) {
+    auto it = expected.find(f.title);
+    if (it != expected.end() && f.digest != "sha256:" + it->second)
+      return MakeError(ErrorCode::kIntegrity, (out_dir / f.title).string() + " does not match SHA256SUMS (" +
+                                                  f.digest + ", expected sha256:" + it->second + ")");
+  }
+
+  PushResult result;
+  result.tag = ref.tag.empty() ? TagFor(bm.image_version) : ref.tag;
+  Reference tagged = ref;
+  tagged.tag = result.tag;
+  result.reference = tagged.ToString();
+  KILN_ASSIGN_OR_RETURN(RegistryClient client, RegistryClient::Create(ref.registry, opts));
+  KILN_ASSIGN_OR_RETURN(PushedArtifact pushed,
+                        PushArtifact(client, ref.repository, std::move(spec), result.tag)
+                            .WithContext("pushing " + result.reference));
+  result.manifest_digest = pushed.manifest.digest;
+  result.media_type = pushed.manifest.media_type;
+  result.manifest_size = pushed.manifest.size;
+  result.blobs_uploaded = pushed.blobs_uploaded;
+  result.blobs_skipped = pushed.blobs_skipped;
+  result.bytes_uploaded = pushed.bytes_uploaded;
+  return result;
+}
+
+Result<std::string> RemoteArtifactType(const Reference& ref, const RegistryOptions& opts) {
+  KILN_ASSIGN_OR_RETURN(RegistryClient client, RegistryClient::Create(ref.registry, opts));
+  KILN_ASSIGN_OR_RETURN(FetchedManifest m, GetManifest(client, ref.repository, ref.ManifestName()));
+  return ArtifactTypeOf(json::parse(m.bytes));
+}
+
+Result<DiskPullResult> PullDiskImage(const Reference& ref, const fs::path& dir, const PullOptions& opts) {
+  if (ref.tag.empty() && ref.digest.empty())
+    return MakeError(ErrorCode::kUsage, "pull '" + ref.ToString() + "': give a tag or a digest");
+  KILN_ASSIGN_OR_RETURN(RegistryClient client, RegistryClient::Create(ref.registry, opts));
+  KILN_ASSIGN_OR_RETURN(FetchedManifest m, GetManifest(client, ref.repository, ref.ManifestName()));
+  json j = json::parse(m.bytes);
+  if (ArtifactTypeOf(j) != kDiskImageArtifactType)
+    return MakeError(ErrorCode::kInput, ref.ToString() + " is not a kiln disk image (artifact type '" +
+                                            ArtifactTypeOf(j) + "')");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return MakeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
+  KILN_ASSIGN_OR_RETURN(TempDir staging, TempDir::Create(dir, ".kiln-pull"));
+  DiskPullResult result;
+  result.manifest_digest = m.digest;
+  KILN_ASSIGN_OR_RETURN(result.files, FetchArtifactFiles(client, ref.repository, j, staging.path())
+                                          .WithContext("pulling " + ref.ToString()));
+  for (const auto& name : result.files) {
+    fs::rename(staging.path() / name, dir / name, ec);
+    if (ec) return MakeError(ErrorCode::kIo, "cannot move " + name + " into " + dir.string() + ": " + ec.message());
+  }
+  return result;
+}
+
+}  // namespace kiln::registry
