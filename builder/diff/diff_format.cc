@@ -55,13 +55,14 @@ std::string DiffToJson(const ImageDiff& d) {
   for (const auto& p : d.partitions)
     parts.push_back({{"name", p.name}, {"change", ChangeKindName(p.kind)}, {"fields", FieldsJson(p.fields)}});
   j["partitions"] = std::move(parts);
+  j["config"] = FieldsJson(d.config);
   j["identity"] = d.identity;
   return j.dump(2) + "\n";
 }
 
 std::string DiffToText(const ImageDiff& d) {
   std::string out = "--- " + d.a + " (" + d.kind_a + ")\n+++ " + d.b + " (" + d.kind_b + ")\n";
-  if (d.empty()) out += "no differences in packages, files or partitions\n";
+  if (d.empty()) out += "no differences in packages, files, partitions or config\n";
   if (!d.packages_added.empty() || !d.packages_removed.empty() || !d.packages_upgraded.empty()) {
     out += "\npackages:\n";
     for (const auto& p : d.packages_added) out += "  + " + p.name + ":" + p.architecture + " " + p.new_version + "\n";
@@ -98,6 +99,14 @@ std::string DiffToText(const ImageDiff& d) {
         sep = ", ";
       }
       out += "\n";
+    }
+  }
+  if (!d.config.empty()) {
+    out += "\nconfig:\n";
+    for (const auto& c : d.config) {
+      char sigil = c.old_value.empty() ? '+' : c.new_value.empty() ? '-' : '~';
+      out += std::string("  ") + sigil + " " + c.field + ": " + (c.old_value.empty() ? "(none)" : c.old_value) +
+             " -> " + (c.new_value.empty() ? "(none)" : c.new_value) + "\n";
     }
   }
   if (!d.identity.empty()) {

@@ -1,10 +1,12 @@
 #include "builder/diff/image_diff.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <tuple>
 
+#include "builder/diff/oci_listing.h"
 #include "builder/diff/partition_diff.h"
 
 namespace kiln::diff {
@@ -27,12 +29,25 @@ struct Side {
   std::string kind;
   std::optional<disk::DiskLayout> layout;
   RootListing root;
+  std::optional<OciListing> oci;  // root moved out; config and manifest digest left
 };
+
+Side FromOci(std::string kind, OciListing listing) {
+  Side s;
+  s.kind = std::move(kind);
+  s.root = std::move(listing.root);
+  s.oci = std::move(listing);
+  return s;
+}
 
 Result<Side> ReadSide(const std::filesystem::path& path, const std::filesystem::path& work_dir) {
   std::error_code ec;
+  if (LooksLikeOciLayout(path)) {
+    KILN_ASSIGN_OR_RETURN(OciListing listing, ReadOciLayout(path));
+    return FromOci("oci", std::move(listing));
+  }
   if (!std::filesystem::is_regular_file(path, ec))
-    return MakeError(ErrorCode::kInput, path.string() + " is not a file (OCI layouts are not supported by kiln diff yet)");
+    return MakeError(ErrorCode::kInput, path.string() + " is neither a file nor an OCI layout directory");
   Side s;
   if (IsSquashfs(path)) {
     s.kind = "squashfs";
@@ -46,8 +61,13 @@ Result<Side> ReadSide(const std::filesystem::path& path, const std::filesystem::
     KILN_ASSIGN_OR_RETURN(s.root, ReadSquashfsRoot(path, offset, work_dir));
     return s;
   }
-  return MakeError(ErrorCode::kInput,
-                   path.string() + " is neither a raw GPT disk image nor a squashfs file (convert qcow2/vmdk to raw first)");
+  if (LooksLikeTar(path)) {
+    KILN_ASSIGN_OR_RETURN(OciListing listing, ReadOciArchive(path, work_dir));
+    return FromOci("oci-archive", std::move(listing));
+  }
+  return MakeError(ErrorCode::kInput, path.string() +
+                                          " is neither a raw GPT disk image, a squashfs file nor an OCI image "
+                                          "(convert qcow2/vmdk to raw first)");
 }
 
 }  // namespace
@@ -111,6 +131,20 @@ void DiffPackages(const RootListing& a, const RootListing& b, ImageDiff* out) {
   }
 }
 
+std::vector<FieldChange> DiffConfig(const std::map<std::string, std::string>& a,
+                                    const std::map<std::string, std::string>& b) {
+  std::vector<FieldChange> out;
+  for (const auto& [k, v] : a) {
+    auto it = b.find(k);
+    if (it == b.end()) out.push_back({k, v, ""});
+    else if (it->second != v) out.push_back({k, v, it->second});
+  }
+  for (const auto& [k, v] : b)
+    if (!a.count(k)) out.push_back({k, "", v});
+  std::sort(out.begin(), out.end(), [](const FieldChange& x, const FieldChange& y) { return x.field < y.field; });
+  return out;
+}
+
 Result<ImageDiff> DiffImages(const std::filesystem::path& a, const std::filesystem::path& b,
                              const std::filesystem::path& work_dir) {
   KILN_ASSIGN_OR_RETURN(Side sa, ReadSide(a, work_dir));
@@ -120,10 +154,20 @@ Result<ImageDiff> DiffImages(const std::filesystem::path& a, const std::filesyst
   d.b = b.string();
   d.kind_a = sa.kind;
   d.kind_b = sb.kind;
+  // OCI layers need not carry the root directory itself; compare it only when both have it.
+  if (!sa.root.files.count("") || !sb.root.files.count("")) {
+    sa.root.files.erase("");
+    sb.root.files.erase("");
+  }
   DiffPackages(sa.root, sb.root, &d);
   d.files = DiffFiles(sa.root, sb.root);
   if (sa.layout && sb.layout) {
     KILN_TRY(DiffPartitionTables(*sa.layout, a, *sb.layout, b, &d));
+  }
+  if (sa.oci && sb.oci) {
+    d.config = DiffConfig(sa.oci->config, sb.oci->config);
+    if (sa.oci->manifest_digest != sb.oci->manifest_digest)
+      d.identity.push_back("manifest " + sa.oci->manifest_digest + " -> " + sb.oci->manifest_digest);
   }
   return d;
 }

@@ -1,6 +1,8 @@
 # Issue 7 acceptance for `kiln diff`: build one recipe twice, changing one overlay file in
 # between; the diff of the disk images and of the split roots reports exactly that file (its
-# content), and among the partitions only the root and its verity partner change.
+# content), and among the partitions only the root and its verity partner change. The OCI
+# layouts and archives of the same builds report that file and the one container setting
+# changed between them; a disk image against an OCI layout compares the root trees.
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$T/src/overlay/etc" "$T/src/overlay/usr/share/app"
 printf 'hello\n' > "$T/src/overlay/etc/greeting"
@@ -19,13 +21,17 @@ source = "overlay"
 path = "/usr/bin/tool"
 content = "#!/bin/sh\n"
 mode = "0755"
+[container]
+entrypoint = ["/usr/bin/tool"]
+env = ["MODE=test"]
 [output]
-formats = ["raw"]
+formats = ["raw", "oci", "oci-archive"]
 TOML
 chmod -R a+rX "$T/src"
 mkdir -p "$T/out1" "$T/out2" && chown 65534:65534 "$T/out1" "$T/out2"
 as_nobody "$KILN" build "$T/src/recipe.toml" -o "$T/out1" --unsigned -q
 printf 'hello, world\n' > "$T/src/overlay/etc/greeting"
+sed -i 's/MODE=test/MODE=prod/' "$T/src/recipe.toml"
 as_nobody "$KILN" build "$T/src/recipe.toml" -o "$T/out2" --unsigned -q
 
 # Identical images: nothing to report.
@@ -75,3 +81,31 @@ pass "text output names the file, the field and the sizes"
 expect_exit 1 "$KILN" diff "$T/src/recipe.toml" "$T/out2/x_1.0.raw"
 grep -q "recipe.toml" "$T/stderr" || fail "error does not name the input: $(cat "$T/stderr")"
 pass "a non-image input is an error naming it"
+
+# OCI layouts (and the same as archives): the file, and the one container setting.
+as_nobody "$KILN" diff "$T/out1/x_1.0.oci" "$T/out2/x_1.0.oci" --json > "$T/oci.json" || fail "kiln diff of the OCI layouts"
+jq -e '.kindA == "oci" and .kindB == "oci"' "$T/oci.json" >/dev/null || fail "kinds: $(jq -c '[.kindA, .kindB]' "$T/oci.json")"
+files=$(jq -c '[.files[] | {path, change, fields: [.fields[].field]}]' "$T/oci.json")
+[ "$files" = '[{"path":"/etc/greeting","change":"changed","fields":["content"]}]' ] || fail "OCI files reported: $files"
+jq -e --arg n "$want_new" '.files[0].fields[0].new == $n and .files[0].new.size == 13' "$T/oci.json" >/dev/null \
+  || fail "OCI content digest of /etc/greeting: $(jq -c '.files[0]' "$T/oci.json")"
+config=$(jq -c '.config' "$T/oci.json")
+[ "$config" = '[{"field":"env.MODE","old":"\"test\"","new":"\"prod\""}]' ] || fail "OCI config changes: $config"
+jq -e '(.partitions | length == 0) and (.identity | length == 1) and (.identity[0] | startswith("manifest sha256:"))' \
+  "$T/oci.json" >/dev/null || fail "OCI partitions/identity: $(jq -c '[.partitions, .identity]' "$T/oci.json")"
+"$KILN" diff "$T/out1/x_1.0.oci" "$T/out2/x_1.0.oci" | grep -q '^  ~ env.MODE: "test" -> "prod"$' || fail "OCI text output"
+pass "OCI layouts: exactly /etc/greeting and env MODE changed"
+
+"$KILN" diff "$T/out1/x_1.0.oci.tar" "$T/out2/x_1.0.oci.tar" --json > "$T/ocitar.json" || fail "kiln diff of the oci-archives"
+jq -e '.kindA == "oci-archive"' "$T/ocitar.json" >/dev/null || fail "archive kind"
+[ "$(jq -c '[.files, .config]' "$T/ocitar.json")" = "$(jq -c '[.files, .config]' "$T/oci.json")" ] \
+  || fail "oci-archive diff differs from the layout diff"
+"$KILN" diff "$T/out1/x_1.0.oci" "$T/out1/x_1.0.oci.tar" --json | jq -e '.identical' >/dev/null \
+  || fail "a layout and its own archive differ"
+pass "oci-archives: the same report; a layout equals its archive"
+
+# Mixed kinds: the disk image's root against the OCI image's layers.
+"$KILN" diff "$T/out1/x_1.0.raw" "$T/out2/x_1.0.oci" --json > "$T/mixed.json" || fail "kiln diff disk vs OCI"
+files=$(jq -c '[.files[] | {path, change, fields: [.fields[].field]}]' "$T/mixed.json")
+[ "$files" = '[{"path":"/etc/greeting","change":"changed","fields":["content"]}]' ] || fail "disk vs OCI files: $files"
+pass "disk image against OCI layout: the root trees differ only in /etc/greeting"
