@@ -5,6 +5,7 @@
 #include "builder/bootloader/uki.h"
 #include "builder/common/files.h"
 #include "builder/common/subprocess.h"
+#include "builder/tree/content_reader.h"
 #include "builder/tree/entries.h"
 
 namespace kiln::bootloader {
@@ -13,14 +14,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A tree file as a host path: staged content is used where it lies, inline content written out.
+// A tree file as a host path: a whole host file is used where it lies; inline content and a
+// range of a tarball are written out to spill.
 Result<fs::path> HostFile(const tree::FileTree& tree, const std::string& path, const fs::path& spill) {
   const tree::FileNode* node = tree.Find(path);
   if (!node || node->type != tree::NodeType::kFile)
     return MakeError(ErrorCode::kBuild, "boot file /" + path + " is not a regular file");
-  if (!node->content.is_inline) return node->content.host_path;
-  KILN_TRY(WriteFile(spill, node->content.inline_data));
-  return spill;
+  return tree::ContentAsFile(node->content, spill);
 }
 
 }  // namespace

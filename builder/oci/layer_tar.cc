@@ -4,9 +4,22 @@
 #include <tuple>
 
 #include "builder/oci/tar_writer.h"
+#include "builder/tree/content_reader.h"
 
 namespace kiln::oci {
 namespace {
+
+// A host file's bytes (a whole file, or a range of an uncompressed base tarball) as the
+// current entry's content; the header announced exactly content.size bytes.
+Status CopyContent(TarWriter& tar, const tree::FileContent& content, std::string& buffer) {
+  KILN_ASSIGN_OR_RETURN(tree::ContentReader reader, tree::ContentReader::Open(content));
+  if (buffer.empty()) buffer.resize(std::size_t{1} << 20);
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(std::size_t n, reader.Read(buffer.data(), buffer.size()));
+    if (n == 0) return OkStatus();
+    KILN_TRY(tar.WriteData(std::string_view(buffer.data(), n)));
+  }
+}
 
 using tree::FileNode;
 using tree::NodeType;
@@ -138,6 +151,7 @@ Status WriteLayerTar(const tree::FileTree& tree, const LayerPlan& plan, std::siz
 
   TarWriter tar(out);
   Status status;
+  std::string copy_buffer;
   tree.Walk([&](const std::string& path, const FileNode& node) {
     if (!status.ok() || !included(path)) return;
     if (tree::BaseName(path).rfind(".wh.", 0) == 0) {
@@ -196,7 +210,7 @@ Status WriteLayerTar(const tree::FileTree& tree, const LayerPlan& plan, std::siz
     status = tar.WriteHeader(h);
     if (!status.ok() || !content_node || h.size == 0) return;
     const tree::FileContent& c = content_node->content;
-    status = c.is_inline ? tar.WriteData(c.inline_data) : tar.WriteFileContents(c.host_path);
+    status = c.is_inline ? tar.WriteData(c.inline_data) : CopyContent(tar, c, copy_buffer);
     if (!status.ok()) status = std::move(status).WithContext("layer entry '/" + path + "'");
   });
   KILN_TRY(status);

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "builder/common/sha256.h"
+#include "builder/tree/content_reader.h"
 
 namespace kiln::sbom {
 namespace {
@@ -39,19 +40,17 @@ class DualHasher {
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> sha1_;
 };
 
-Status HashHostFile(const std::filesystem::path& path, SbomFile* f) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return MakeError(ErrorCode::kInput, "cannot open " + path.string() + ": " + std::strerror(errno));
+Status HashHostFile(const tree::FileContent& content, SbomFile* f) {
+  KILN_ASSIGN_OR_RETURN(tree::ContentReader reader, tree::ContentReader::Open(content));
   DualHasher h;
   std::array<char, 1 << 16> buf{};
   std::uint64_t total = 0;
-  while (in) {
-    in.read(buf.data(), buf.size());
-    auto n = static_cast<std::size_t>(in.gcount());
+  for (;;) {
+    KILN_ASSIGN_OR_RETURN(std::size_t n, reader.Read(buf.data(), buf.size()));
+    if (n == 0) break;
     h.Update(buf.data(), n);
     total += n;
   }
-  if (in.bad()) return MakeError(ErrorCode::kIo, "cannot read " + path.string());
   h.Finish(f);
   f->size = total;
   return OkStatus();
@@ -77,7 +76,7 @@ Result<std::vector<SbomFile>> FilesFromTree(const tree::FileTree& tree) {
       h.Finish(&f);
       f.size = file->content.inline_data.size();
     } else {
-      KILN_TRY(HashHostFile(file->content.host_path, &f).WithContext("hashing " + path));
+      KILN_TRY(HashHostFile(file->content, &f).WithContext("hashing " + path));
     }
     files.push_back(std::move(f));
   }

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "builder/common/files.h"
+#include "builder/tree/content_reader.h"
 
 namespace kiln::sources {
 
@@ -92,8 +93,7 @@ Result<std::vector<Package>> ReadDpkgStatus(const tree::FileTree& tree) {
   std::string path = tree.Resolve("var/lib/dpkg/status");
   const tree::FileNode* node = path.empty() ? nullptr : tree.Find(path);
   if (!node || node->type != tree::NodeType::kFile) return std::vector<Package>();
-  if (node->content.is_inline) return ParseDpkgStatus(node->content.inline_data);
-  KILN_ASSIGN_OR_RETURN(std::string text, ReadFile(node->content.host_path));
+  KILN_ASSIGN_OR_RETURN(std::string text, tree::ReadWholeContent(node->content));
   return ParseDpkgStatus(text);
 }
 

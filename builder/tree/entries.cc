@@ -1,5 +1,7 @@
 #include "builder/tree/entries.h"
 
+#include "builder/tree/content_reader.h"
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -145,10 +147,7 @@ Result<FileNode> MakeNode(const recipe::EntrySpec& entry, const std::string& whe
 
 }  // namespace
 
-Result<std::string> ReadContent(const FileContent& content) {
-  if (content.is_inline) return content.inline_data;
-  return ReadFile(content.host_path);
-}
+Result<std::string> ReadContent(const FileContent& content) { return ReadWholeContent(content); }
 
 Status ApplyEntries(FileTree& tree, const std::vector<recipe::EntrySpec>& entries) {
   for (const recipe::EntrySpec& entry : entries) {

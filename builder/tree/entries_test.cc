@@ -135,6 +135,7 @@ TEST(Entries, PasswdFromHostPathContent) {
   FileNode pw;
   pw.type = NodeType::kFile;
   pw.content.host_path = tmp->path() / "passwd";
+  pw.content.size = 27;  // the file's size, as every importer records it
   tree.Insert("etc/passwd", pw).value();
   auto e = Entry(recipe::EntryKind::kFile, "/x", 3);
   e.owner.user = "daemon";

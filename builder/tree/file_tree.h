@@ -20,12 +20,16 @@ namespace kiln::tree {
 enum class NodeType { kFile, kDirectory, kSymlink, kHardLink, kCharDevice, kBlockDevice, kFifo, kSocket };
 const char* NodeTypeName(NodeType type);
 
-// Where a regular file's bytes are. Exactly one of host_path / inline_data is used.
+// Where a regular file's bytes are. Exactly one of host_path / inline_data is used. The bytes
+// of a host file are [offset, offset + size): a member of an uncompressed tarball is read
+// where it lies in the archive (offset > 0) instead of being copied out first.
+// Read them through ContentReader (content_reader.h), which honours the range.
 struct FileContent {
   std::filesystem::path host_path;  // read when the file is written out
   std::string inline_data;          // recipe `content = "..."`
   bool is_inline = false;
   std::uint64_t size = 0;
+  std::uint64_t offset = 0;         // where the bytes start in host_path
   bool operator==(const FileContent&) const = default;
 };
 

@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 
 #include <memory>
+#include <optional>
 
 namespace kiln::tree {
 
@@ -35,9 +36,25 @@ Result<NodeType> TypeOf(archive_entry* e) {
                                           std::to_string(archive_entry_filetype(e)));
 }
 
-// Reads one member into a FileNode (regular file bytes go to the store).
+// Where an uncompressed archive's member data starts, when it lies there contiguously:
+// libarchive's position in the (only) filter is just past the member's headers. Sparse
+// members are stored in pieces and are read through libarchive instead. The checks are a
+// guard against a reader that read ahead: tar data always starts on a 512-byte boundary
+// after the entry's first header.
+std::optional<std::uint64_t> InPlaceDataOffset(archive* a, archive_entry* e) {
+  if (archive_filter_count(a) != 1 || archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE) return std::nullopt;
+  if (archive_entry_sparse_count(e) != 0 || !archive_entry_size_is_set(e)) return std::nullopt;
+  la_int64_t header = archive_read_header_position(a);
+  la_int64_t data = archive_filter_bytes(a, 0);
+  if (header < 0 || data <= header || data % 512 != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(data);
+}
+
+// Reads one member into a FileNode (regular file bytes go to the store, or, with
+// in_place_archive, are left where they lie in the archive).
 Result<FileNode> ReadMember(archive* a, archive_entry* e, const MemberContentFn& content,
-                            std::size_t& file_index, const std::string& origin) {
+                            std::size_t& file_index, const std::string& origin,
+                            const std::filesystem::path* in_place_archive) {
   FileNode node;
   KILN_ASSIGN_OR_RETURN(node.type, TypeOf(e));
   node.mode = static_cast<std::uint32_t>(archive_entry_perm(e)) & 07777;
@@ -69,6 +86,15 @@ Result<FileNode> ReadMember(archive* a, archive_entry* e, const MemberContentFn&
       node.rdev_minor = static_cast<std::uint32_t>(archive_entry_rdevminor(e));
       break;
     case NodeType::kFile: {
+      if (in_place_archive) {
+        if (auto offset = InPlaceDataOffset(a, e)) {
+          node.content.host_path = *in_place_archive;
+          node.content.offset = *offset;
+          node.content.size = static_cast<std::uint64_t>(archive_entry_size(e));
+          ++file_index;
+          break;
+        }
+      }
       // archive_read_data fills the holes of sparse members with zeros.
       KILN_ASSIGN_OR_RETURN(node.content,
                             content(file_index++, [a](char* buf, std::size_t cap) -> Result<std::size_t> {
@@ -86,6 +112,9 @@ Result<FileNode> ReadMember(archive* a, archive_entry* e, const MemberContentFn&
   return node;
 }
 
+Status ImportTarballMembers(FileTree& tree, const std::filesystem::path& tarball, const MemberContentFn& content,
+                            const std::string& origin, const std::filesystem::path* in_place_archive);
+
 }  // namespace
 
 Status ImportTarball(FileTree& tree, const std::filesystem::path& tarball, ContentStore& store,
@@ -97,6 +126,35 @@ Status ImportTarball(FileTree& tree, const std::filesystem::path& tarball, Conte
 
 Status ImportTarball(FileTree& tree, const std::filesystem::path& tarball, const MemberContentFn& content,
                      const std::string& origin) {
+  return ImportTarballMembers(tree, tarball, content, origin, nullptr);
+}
+
+Status ImportTarballInPlace(FileTree& tree, const std::filesystem::path& tarball, ContentStore& store,
+                            const std::string& origin) {
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(tarball, ec);
+  if (ec) return MakeError(ErrorCode::kInput, "tarball " + tarball.string() + ": " + ec.message());
+  return ImportTarballMembers(
+      tree, tarball,
+      [&store](std::size_t, const ContentStore::ChunkReader& read) { return store.Put(read); }, origin, &absolute);
+}
+
+bool IsUncompressedTarball(const std::filesystem::path& tarball) {
+  ArchiveReadPtr a(archive_read_new());
+  if (!a) return false;
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  archive_read_support_format_gnutar(a.get());
+  if (archive_read_open_filename(a.get(), tarball.c_str(), 1 << 16) != ARCHIVE_OK) return false;
+  archive_entry* e = nullptr;
+  if (archive_read_next_header(a.get(), &e) < ARCHIVE_WARN) return false;
+  return archive_filter_count(a.get()) == 1 && archive_filter_code(a.get(), 0) == ARCHIVE_FILTER_NONE;
+}
+
+namespace {
+
+Status ImportTarballMembers(FileTree& tree, const std::filesystem::path& tarball, const MemberContentFn& content,
+                            const std::string& origin, const std::filesystem::path* in_place_archive) {
   std::size_t file_index = 0;
   const std::string where = "tarball " + tarball.string();
   ArchiveReadPtr a(archive_read_new());
@@ -122,7 +180,7 @@ Status ImportTarball(FileTree& tree, const std::filesystem::path& tarball, const
     };
     auto normalized = NormalizePath(member);
     if (!normalized.ok()) return bad_member(normalized.error());
-    auto node = ReadMember(a.get(), e, content, file_index, origin);
+    auto node = ReadMember(a.get(), e, content, file_index, origin, in_place_archive);
     if (!node.ok()) return bad_member(node.error());
 
     NodeType type = node->type;
@@ -132,5 +190,7 @@ Status ImportTarball(FileTree& tree, const std::filesystem::path& tarball, const
   }
   return OkStatus();
 }
+
+}  // namespace
 
 }  // namespace kiln::tree

@@ -27,6 +27,17 @@ namespace kiln::tree {
 Status ImportTarball(FileTree& tree, const std::filesystem::path& tarball, ContentStore& store,
                      const std::string& origin);
 
+// Like the first ImportTarball, but an uncompressed archive's regular files are not copied:
+// each one's content is the range of the archive that holds it (FileContent::offset), so the
+// archive must stay where it is until the image is written. Sparse members, and every member
+// of a compressed archive, are staged in store as usual. For archives kiln keeps for the
+// whole build (downloads and Debian bases in the cache).
+Status ImportTarballInPlace(FileTree& tree, const std::filesystem::path& tarball, ContentStore& store,
+                            const std::string& origin);
+
+// True when tarball opens as a tar archive without a compression filter.
+bool IsUncompressedTarball(const std::filesystem::path& tarball);
+
 // Supplies the content of the regular file member number `file_index` (0 for the first
 // regular file in archive order); `read` streams its bytes and need not be called (unread
 // bytes are skipped). Used by the tarball tree cache (tarball_tree_cache.h).

@@ -3,7 +3,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -267,6 +269,92 @@ TEST_F(TarballTest, NotAnArchive) {
   EXPECT_EQ(s.error().code, ErrorCode::kInput);
   EXPECT_NE(s.error().message.find(bogus.string()), std::string::npos);
   EXPECT_FALSE(ImportTarball(tree, dir_.path() / "missing.tar", *store_, "base").ok());
+}
+
+
+// Files read in place from an uncompressed archive have exactly the bytes libarchive's own
+// reader gives, in every format GNU tar writes (long names, pax records, sparse files,
+// sizes around the 512-byte block), and nothing is staged for them.
+class InPlaceTarballTest : public TarballTest {};
+
+TEST_P(InPlaceTarballTest, SameBytesAsStagedImport) {
+  fs::path tar_prog = FindProgram("tar");
+  if (tar_prog.empty()) GTEST_SKIP() << "tar not installed";
+  const std::string format = GetParam() == Filter::kNone ? "gnu" : GetParam() == Filter::kGzip ? "pax" : "ustar";
+  fs::path src = dir_.path() / "src";
+  fs::create_directories(src / "d");
+  std::vector<std::string> names;
+  for (std::size_t size : {0u, 1u, 511u, 512u, 513u, 4096u, 70000u, 300001u}) {
+    std::string data;
+    for (std::size_t i = 0; i < size; ++i) data += static_cast<char>('a' + (i * 7 + size) % 26);
+    std::string name = "d/f" + std::to_string(size);
+    ASSERT_TRUE(WriteFile(src / name, data).ok());
+    names.push_back(name);
+  }
+  if (format != "ustar") {  // ustar cannot hold a 150-character name
+    std::string longname = "d/" + std::string(150, 'n');
+    ASSERT_TRUE(WriteFile(src / longname, "long name\n").ok());
+    names.push_back(longname);
+  }
+  {  // sparse: a hole between two data runs (GNU tar --sparse stores it in pieces)
+    auto fd = ::open((src / "d/sparse").c_str(), O_CREAT | O_WRONLY, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, "head", 4, 0), 4);
+    ASSERT_EQ(::pwrite(fd, "tail", 4, 1 << 20), 4);
+    ::close(fd);
+    names.push_back("d/sparse");
+  }
+  fs::path tar = dir_.path() / "in-place.tar";
+  ProcessSpec spec;
+  spec.argv = {tar_prog.string(), "--format=" + format, "--sort=name", "-C", src.string(), "-cf", tar.string(), "."};
+  if (format != "ustar") spec.argv.insert(spec.argv.begin() + 2, "--sparse");
+  auto run = RunChecked(spec);
+  ASSERT_TRUE(run.ok()) << run.error().ToString();
+  ASSERT_TRUE(IsUncompressedTarball(tar));
+
+  FileTree staged(kClamp), in_place(kClamp);
+  ASSERT_TRUE(ImportTarball(staged, tar, *store_, "base").ok());
+  auto empty_store = ContentStore::Create(dir_.path() / "in-place-blobs");
+  ASSERT_TRUE(empty_store.ok());
+  Status s = ImportTarballInPlace(in_place, tar, *empty_store, "base");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  std::size_t ranged = 0;
+  for (const std::string& name : names) {
+    SCOPED_TRACE(format + " " + name);
+    const FileNode* a = staged.Find(name);
+    const FileNode* b = in_place.Find(name);
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(b->content.size, a->content.size);
+    auto want = ReadContent(a->content);
+    auto got = ReadContent(b->content);
+    ASSERT_TRUE(want.ok() && got.ok());
+    EXPECT_EQ(*got, *want);
+    if (b->content.host_path == fs::absolute(tar)) {
+      EXPECT_EQ(b->content.offset % 512, 0u);
+      ++ranged;
+    }
+  }
+  EXPECT_GE(ranged, names.size() - 1);  // all but (possibly) the sparse file
+  // Only the sparse member, if any, was staged.
+  std::size_t blobs = 0;
+  for (auto& e : fs::directory_iterator(dir_.path() / "in-place-blobs")) blobs += e.is_regular_file();
+  EXPECT_LE(blobs, 1u);
+}
+
+// The parameter only picks the tar format here: kNone gnu, kGzip pax, kXz ustar.
+INSTANTIATE_TEST_SUITE_P(Formats, InPlaceTarballTest, ::testing::Values(Filter::kNone, Filter::kGzip, Filter::kXz));
+
+TEST_F(TarballTest, CompressedArchiveIsNotReadInPlace) {
+  fs::path tar = dir_.path() / "base.tar.gz";
+  WriteTar(tar, Filter::kGzip, RichMembers());
+  EXPECT_FALSE(IsUncompressedTarball(tar));
+  FileTree tree(kClamp);
+  ASSERT_TRUE(ImportTarballInPlace(tree, tar, *store_, "base").ok());
+  const FileNode* su = tree.Find("usr/bin/su");
+  ASSERT_NE(su, nullptr);
+  EXPECT_EQ(su->content.offset, 0u);
+  EXPECT_EQ(*ReadContent(su->content), "su binary");
 }
 
 }  // namespace

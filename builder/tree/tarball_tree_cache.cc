@@ -104,6 +104,12 @@ std::string CheckBlobs(const fs::path& blobs, const std::vector<IndexEntry>& ent
 
 Status ImportTarballCached(FileTree& tree, const fs::path& tarball, std::string tarball_sha256,
                           ContentStore& fallback_store, const BuildContext& ctx, const std::string& origin) {
+  // An uncompressed archive needs no cache: its files are read where they lie in it, which
+  // is faster than staging them, cold or warm.
+  if (IsUncompressedTarball(tarball)) {
+    ctx.Report("tree", "reading " + tarball.filename().string() + " in place (uncompressed)");
+    return ImportTarballInPlace(tree, tarball, fallback_store, origin);
+  }
   if (ctx.cache_dir.empty()) return ImportTarball(tree, tarball, fallback_store, origin);
   if (tarball_sha256.empty()) {
     KILN_ASSIGN_OR_RETURN(Digest d, Sha256File(tarball));

@@ -1,3 +1,5 @@
+// Uncompressed tarballs skip all this: their files are read in place (ImportTarballInPlace),
+// which costs nothing to stage, cold or warm. The cache is for compressed ones:
 // Cache of imported tarball base trees (issue 8: a rebuild must cost little more than
 // writing the output). Importing a tarball streams every regular file into a content store,
 // which for a Debian minbase (170 MB) is most of a rebuild once compressed blocks come from

@@ -25,7 +25,7 @@ class TarballTreeCacheTest : public ::testing::Test {
     fs::create_symlink("tool", Path("src/usr/bin/link"));
     ProcessSpec spec;
     spec.argv = {"tar", "-C", Path("src").string(), "--sort=name", "--numeric-owner", "--owner=0", "--group=0",
-                 "-cf", Path("base.tar").string(), "."};
+                 "-czf", Path("base.tar.gz").string(), "."};
     auto r = RunChecked(spec);
     ASSERT_TRUE(r.ok()) << r.error().ToString();
     ctx_.cache_dir = Path("cache");
@@ -42,7 +42,7 @@ class TarballTreeCacheTest : public ::testing::Test {
     auto store = ContentStore::Create(Path("work"));
     if (!store.ok()) return store.error();
     FileTree t(1700000000);
-    KILN_TRY(ImportTarballCached(t, Path("base.tar"), "", *store, ctx, "base"));
+    KILN_TRY(ImportTarballCached(t, Path("base.tar.gz"), "", *store, ctx, "base"));
     return t;
   }
 
