@@ -19,7 +19,7 @@ mkdir -p "$T/src" "$T/selftest/usr/lib/kiln-selftest" "$T/selftest/usr/lib/syste
          "$T/selftest/usr/share/kiln-selftest"
 # 256 KiB of incompressible, reproducible bytes: squashfs stores them as they are, so the test
 # can find the file's data block in the image.
-head -c 262144 /dev/zero | openssl enc -aes-128-ctr -K 000102030405060708090a0b0c0d0e0f -iv 0 -nosalt \
+head -c 262144 /dev/zero | openssl enc -aes-128-ctr -K 000102030405060708090a0b0c0d0e0f -iv 0 -nosalt 2>/dev/null \
   > "$T/selftest/usr/share/kiln-selftest/canary"
 cat > "$T/selftest/usr/lib/kiln-selftest/run" <<'SH'
 #!/bin/sh
