@@ -1,6 +1,7 @@
 #include "builder/verify/verify.h"
 
 #include <system_error>
+#include <vector>
 
 #include "builder/oci/layout.h"
 
@@ -39,7 +40,22 @@ Result<VerifyReport> Verify(const VerifyOptions& opt) {
   if (!fs::exists(opt.artifact, ec))
     return MakeError(ErrorCode::kInput, "no such artifact: " + opt.artifact.string());
   std::string name = opt.artifact.filename().string();
-  if (fs::is_directory(opt.artifact, ec)) return VerifyOci(opt);
+  if (fs::is_directory(opt.artifact, ec)) {
+    if (fs::exists(opt.artifact / "oci-layout", ec)) return VerifyOci(opt);
+    // A build's output directory: its one signed manifest covers every artifact in it.
+    std::vector<fs::path> manifests;
+    for (const auto& e : fs::directory_iterator(opt.artifact, ec))
+      if (e.path().filename().string().ends_with(".manifest.json")) manifests.push_back(e.path());
+    if (manifests.size() == 1) {
+      VerifyOptions mo = opt;
+      mo.artifact = manifests.front();
+      return VerifyManifest(mo);
+    }
+    if (manifests.size() > 1)
+      return MakeError(ErrorCode::kUsage, opt.artifact.string() + " holds " + std::to_string(manifests.size()) +
+                                              " build manifests: name the one to verify");
+    return VerifyOci(opt);  // reports the missing oci-layout
+  }
   if (name.ends_with(".manifest.json")) return VerifyManifest(opt);
   if (name.ends_with(".root.squashfs")) return VerifySplitRoot(opt);
   return VerifyDiskImage(opt);

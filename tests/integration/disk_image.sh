@@ -99,12 +99,16 @@ pass "unsquashfs extracts the recipe's tree from the root partition"
 "$KILN" verify "$T/out/disk_1.0.qcow2" --cert "$T/keys/kiln.crt" >/dev/null || fail "kiln verify qcow2"
 "$KILN" verify "$T/out/disk_1.0.manifest.json" --cert "$T/keys/kiln.crt" >/dev/null || fail "kiln verify manifest"
 "$KILN" verify "$T/out/disk_1.0.root.squashfs" --cert "$T/keys/kiln.crt" >/dev/null || fail "kiln verify split"
+"$KILN" verify "$T/out" --cert "$T/keys/kiln.crt" >/dev/null || fail "kiln verify of the output directory"
+cp -r "$T/out" "$T/out-tampered"
+flip_byte "$T/out-tampered/disk_1.0.root.verity" 10
+"$KILN" verify "$T/out-tampered" --cert "$T/keys/kiln.crt" >/dev/null 2>&1 && fail "kiln verify of a tampered output directory passed"
 "$KILN" --json inspect "$img" > "$T/inspect.json"
 [ "$(jq -r .rootHash "$T/inspect.json")" = "$roothash" ] || fail "inspect root hash"
 [ "$(jq -r .dataMountpoint "$T/inspect.json")" = /var/lib/app ] || fail "inspect data mountpoint"
 [ "$(jq -r .signer.fingerprint "$T/inspect.json")" = "$fp" ] || fail "inspect signer"
 jq -r .signer.subject "$T/inspect.json" | grep -q "kiln test" || fail "inspect signer subject"
-pass "kiln verify (raw, qcow2, manifest, split) and inspect"
+pass "kiln verify (raw, qcow2, manifest, split, output directory; a tampered one fails) and inspect"
 
 # SBOM and provenance: the SPDX document parses and lists the overlay files; every subject of the
 # signed in-toto statement is an artifact of SHA256SUMS; the DSSE signature verifies with openssl.
