@@ -114,14 +114,7 @@ pass "kiln verify (raw, qcow2, manifest, split, output directory; a tampered one
 # signed in-toto statement is an artifact of SHA256SUMS; the DSSE signature verifies with openssl.
 jq -e '.spdxVersion == "SPDX-2.3"' "$T/out/disk_1.0.spdx.json" >/dev/null || fail "SPDX document"
 jq -e '[.files[].fileName] | index("./etc/greeting") or index("/etc/greeting") or index("etc/greeting")' "$T/out/disk_1.0.spdx.json" >/dev/null   || { jq '[.files[].fileName]' "$T/out/disk_1.0.spdx.json"; fail "SPDX lacks the overlay file"; }
-env="$T/out/disk_1.0.intoto.json"
-jq -r .payload "$env" | base64 -d > "$T/statement.json"
-type=$(jq -r .payloadType "$env")
-{ printf 'DSSEv1 %d %s %d ' "${#type}" "$type" "$(stat -c %s "$T/statement.json")"; cat "$T/statement.json"; } > "$T/pae"
-jq -r '.signatures[0].sig' "$env" | base64 -d > "$T/dsse.sig"
-openssl x509 -in "$T/keys/kiln.crt" -pubkey -noout > "$T/pub.pem"
-openssl dgst -sha256 -verify "$T/pub.pem" -signature "$T/dsse.sig" "$T/pae" >/dev/null || fail "DSSE signature"
-jq -r '.subject[] | "\(.digest.sha256)  \(.name)"' "$T/statement.json" | sort > "$T/subjects"
+check_dsse "$T/out/disk_1.0.intoto.json" "$T/keys/kiln.crt" "$T/subjects"
 sort "$T/out/SHA256SUMS" | grep -Ff "$T/subjects" | wc -l | grep -qx "$(wc -l < "$T/subjects")" || fail "provenance subjects not in SHA256SUMS"
 [ "$(wc -l < "$T/subjects")" -ge 7 ] || fail "too few provenance subjects"
 pass "SPDX parses; provenance subjects match SHA256SUMS; DSSE signature verifies with openssl"

@@ -64,3 +64,17 @@ start_registry() {
   curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null || { cat "$T/reg.log" >&2; fail "docker-registry did not start"; }
   R=127.0.0.1:$port
 }
+
+# check_dsse ENVELOPE CERT SUBJECTS: verifies a DSSE envelope's signature with openssl over its
+# pre-authentication encoding (PAE), then writes its in-toto subjects, sorted, to SUBJECTS as
+# "SHA256  NAME" lines (the format of SHA256SUMS).
+check_dsse() {
+  local env=$1 cert=$2 subjects=$3 type
+  jq -r .payload "$env" | base64 -d > "$T/dsse.statement"
+  type=$(jq -r .payloadType "$env")
+  { printf 'DSSEv1 %d %s %d ' "${#type}" "$type" "$(stat -c %s "$T/dsse.statement")"; cat "$T/dsse.statement"; } > "$T/dsse.pae"
+  jq -r '.signatures[0].sig' "$env" | base64 -d > "$T/dsse.sig"
+  openssl x509 -in "$cert" -pubkey -noout > "$T/dsse.pub"
+  openssl dgst -sha256 -verify "$T/dsse.pub" -signature "$T/dsse.sig" "$T/dsse.pae" >/dev/null || fail "DSSE signature of $env"
+  jq -r '.subject[] | "\(.digest.sha256)  \(.name)"' "$T/dsse.statement" | sort > "$subjects"
+}

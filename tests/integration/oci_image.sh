@@ -41,6 +41,19 @@ jq -e '.config.Env | index("PATH=/usr/bin:/bin")' "$T/config.json" >/dev/null ||
 skopeo inspect "oci-archive:$T/out/ctr_3.0.oci.tar" >/dev/null || fail "oci-archive"
 pass "skopeo: layout and archive valid; volume, entrypoint, env and user set"
 
+# podman load (docker load's format) accepts the archive; the loaded image keeps the config.
+if command -v podman >/dev/null; then
+  pm=(podman --root "$T/podman" --runroot "$T/podman-run" --storage-driver vfs)
+  "${pm[@]}" load -i "$T/out/ctr_3.0.oci.tar" > "$T/podman.load" 2>&1 || { cat "$T/podman.load"; fail "podman load"; }
+  loaded=$(sed -n 's/^Loaded image: //p' "$T/podman.load" | tail -1)
+  [ -n "$loaded" ] || { cat "$T/podman.load"; fail "podman load named no image"; }
+  "${pm[@]}" image inspect "$loaded" > "$T/podman.json"
+  [ "$(jq -r '.[0].Config.Entrypoint[0]' "$T/podman.json")" = /usr/bin/app ] || fail "podman: entrypoint"
+  [ "$(jq -r '.[0].Config.User' "$T/podman.json")" = 1000:1000 ] || fail "podman: user"
+  [ "$(jq -r '.[0].Digest' "$T/podman.json")" = "$(jq -r '.manifests[0].digest' "$oci/index.json")" ] || fail "podman: manifest digest differs from the layout's"
+  pass "podman load accepts the .oci.tar as $loaded with the same manifest digest and config"
+fi
+
 (cd "$T" && umoci unpack --rootless --image "$oci:3.0" bundle >/dev/null) || fail "umoci unpack"
 unsquashfs -q -d "$T/sq" "$T/out/ctr_3.0.root.squashfs" >/dev/null
 diff -r "$T/bundle/rootfs" "$T/sq" || fail "OCI rootfs differs from the disk root"

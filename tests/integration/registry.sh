@@ -1,32 +1,9 @@
 # Issue 5 (registry part): kiln push / pull / cosign signatures against Debian's real
 # docker-registry on 127.0.0.1, judged by skopeo, curl and openssl.
 source "$(dirname "$0")/lib.sh"
-command -v docker-registry >/dev/null || { echo "skip: docker-registry not installed"; exit 0; }
 
 # --- a registry on a free loopback port, with its own storage, stopped on exit
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$T/reg"
-cat > "$T/reg.yml" <<YAML
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $T/reg
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$port
-YAML
-docker-registry serve "$T/reg.yml" >"$T/reg.log" 2>&1 &
-reg_pid=$!
-trap 'kill "$reg_pid" 2>/dev/null || true; wait "$reg_pid" 2>/dev/null || true; rm -rf "$T"' EXIT
-for _ in $(seq 100); do
-  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null || { cat "$T/reg.log" >&2; fail "docker-registry did not start"; }
-R=127.0.0.1:$port
+start_registry
 
 # --- a small OCI layout built by kiln
 mkdir -p "$T/src/overlay/usr/bin"

@@ -80,14 +80,7 @@ diff "$T/dpkg.list" "$T/spdx.list" || fail "SPDX packages differ from dpkg-query
 pass "SPDX lists the $(wc -l < "$T/dpkg.list") packages dpkg-query lists, with their versions"
 
 # Provenance: subjects are exactly the artifacts of SHA256SUMS; the DSSE signature verifies.
-env="$T/out-a/repro_1.intoto.json"
-jq -r .payload "$env" | base64 -d > "$T/statement.json"
-type=$(jq -r .payloadType "$env")
-{ printf 'DSSEv1 %d %s %d ' "${#type}" "$type" "$(stat -c %s "$T/statement.json")"; cat "$T/statement.json"; } > "$T/pae"
-jq -r '.signatures[0].sig' "$env" | base64 -d > "$T/dsse.sig"
-openssl x509 -in "$T/keys/kiln.crt" -pubkey -noout > "$T/pub.pem"
-openssl dgst -sha256 -verify "$T/pub.pem" -signature "$T/dsse.sig" "$T/pae" >/dev/null || fail "DSSE signature"
-jq -r '.subject[] | "\(.digest.sha256)  \(.name)"' "$T/statement.json" | sort > "$T/subjects"
+check_dsse "$T/out-a/repro_1.intoto.json" "$T/keys/kiln.crt" "$T/subjects"
 [ -s "$T/subjects" ] || fail "no provenance subjects"
 missing=$(sort "$T/out-a/SHA256SUMS" | comm -23 "$T/subjects" -)
 [ -z "$missing" ] || fail "provenance subjects not in SHA256SUMS: $missing"
