@@ -212,6 +212,16 @@ TEST_F(UkiTest, SecureBootSignatureVerifiesWithSbverify) {
   ASSERT_TRUE(SignEfiProgram(dir_.path() / "u.efi", key, dir_.path() / "u.signed2.efi", 1700000000).ok());
   EXPECT_EQ(*ReadFile(dir_.path() / "u.signed.efi"), *ReadFile(dir_.path() / "u.signed2.efi"))
       << "signing must be reproducible";
+  // The signature's signingTime is SOURCE_DATE_EPOCH exactly (a frozen clock, not one that
+  // merely starts there and may tick past a second while sbsign runs).
+  ProcessSpec detach;
+  detach.argv = {"sbattach", "--detach", (dir_.path() / "sig.der").string(), (dir_.path() / "u.signed.efi").string()};
+  ASSERT_TRUE(RunChecked(detach).ok());
+  ProcessSpec print;
+  print.argv = {"openssl", "asn1parse", "-inform", "DER", "-in", (dir_.path() / "sig.der").string()};
+  auto printed = RunChecked(print);
+  ASSERT_TRUE(printed.ok());
+  EXPECT_NE(printed->out.find(":231114221320Z"), std::string::npos) << printed->out;  // 1700000000 in UTC
   ProcessSpec verify;
   verify.argv = {"sbverify", "--cert", (dir_.path() / "db.crt").string(), (dir_.path() / "u.signed.efi").string()};
   EXPECT_TRUE(RunChecked(verify).ok());

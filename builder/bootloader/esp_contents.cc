@@ -36,7 +36,9 @@ Status SignEfiProgram(const fs::path& in, const SecureBootKey& key, const fs::pa
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
   ProcessSpec spec;
-  spec.argv = {"faketime", stamp, "sbsign", "--key", key.key.string(), "--cert", key.cert.string(),
+  // -f with an absolute time freezes the clock; plain `faketime STAMP` only starts it there,
+  // and a signing that crosses a second boundary would then stamp a different time.
+  spec.argv = {"faketime", "-f", stamp, "sbsign", "--key", key.key.string(), "--cert", key.cert.string(),
                "--output", out.string(), in.string()};
   spec.env["TZ"] = "UTC";
   auto run = RunChecked(spec).WithContext("signing " + in.filename().string() + " for Secure Boot");

@@ -14,6 +14,7 @@
 #include "builder/common/sha256.h"
 #include "builder/oci/blob_store.h"
 #include "builder/oci/image_config.h"
+#include "builder/tree/archive_read.h"
 
 namespace kiln::diff {
 namespace {
@@ -21,26 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct ArchiveReadDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchiveReadPtr = std::unique_ptr<archive, ArchiveReadDeleter>;
-
-std::string ArchiveErrorText(archive* a) {
-  const char* s = archive_error_string(a);
-  return s ? s : "unknown libarchive error";
-}
-
-// Opens a (possibly gzip/zstd compressed) tar file.
-Result<ArchiveReadPtr> OpenTar(const fs::path& path) {
-  ArchiveReadPtr a(archive_read_new());
-  if (!a) return MakeError(ErrorCode::kIo, "archive_read_new failed");
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_tar(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK)
-    return MakeError(ErrorCode::kInput, "cannot open " + path.string() + ": " + ArchiveErrorText(a.get()));
-  return a;
-}
+using tree::ArchiveErrorText;
+using tree::ArchiveReadPtr;
 
 // "./etc/x/" -> "etc/x"; "." and "./" -> "" (the root).
 std::string NormalizeEntryPath(std::string_view p) {
@@ -74,7 +57,7 @@ struct Layer {
 };
 
 Result<Layer> ReadLayer(const fs::path& blob, const std::string& what) {
-  KILN_ASSIGN_OR_RETURN(ArchiveReadPtr a, OpenTar(blob));
+  KILN_ASSIGN_OR_RETURN(ArchiveReadPtr a, tree::OpenTarFile(blob));
   Layer layer;
   archive_entry* e = nullptr;
   int rc;
@@ -276,7 +259,7 @@ Result<OciListing> ReadOciLayout(const fs::path& layout) {
 
 Result<OciListing> ReadOciArchive(const fs::path& tar, const fs::path& work_dir) {
   KILN_ASSIGN_OR_RETURN(TempDir scratch, TempDir::Create(work_dir, "kiln-diff-oci"));
-  KILN_ASSIGN_OR_RETURN(ArchiveReadPtr a, OpenTar(tar));
+  KILN_ASSIGN_OR_RETURN(ArchiveReadPtr a, tree::OpenTarFile(tar));
   std::error_code ec;
   fs::create_directories(scratch.path() / "blobs/sha256", ec);
   if (ec) return MakeError(ErrorCode::kIo, "creating " + (scratch.path() / "blobs/sha256").string() + ": " + ec.message());

@@ -6,19 +6,11 @@
 #include <memory>
 #include <optional>
 
+#include "builder/tree/archive_read.h"
+
 namespace kiln::tree {
 
 namespace {
-
-struct ArchiveReadDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchiveReadPtr = std::unique_ptr<archive, ArchiveReadDeleter>;
-
-std::string ArchiveErrorText(archive* a) {
-  const char* s = archive_error_string(a);
-  return s ? s : "unknown libarchive error";
-}
 
 Result<NodeType> TypeOf(archive_entry* e) {
   if (archive_entry_hardlink(e)) return NodeType::kHardLink;
@@ -140,15 +132,11 @@ Status ImportTarballInPlace(FileTree& tree, const std::filesystem::path& tarball
 }
 
 bool IsUncompressedTarball(const std::filesystem::path& tarball) {
-  ArchiveReadPtr a(archive_read_new());
-  if (!a) return false;
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_gnutar(a.get());
-  if (archive_read_open_filename(a.get(), tarball.c_str(), 1 << 16) != ARCHIVE_OK) return false;
+  auto a = OpenTarFile(tarball);
+  if (!a.ok()) return false;
   archive_entry* e = nullptr;
-  if (archive_read_next_header(a.get(), &e) < ARCHIVE_WARN) return false;
-  return archive_filter_count(a.get()) == 1 && archive_filter_code(a.get(), 0) == ARCHIVE_FILTER_NONE;
+  if (archive_read_next_header(a->get(), &e) < ARCHIVE_WARN) return false;
+  return archive_filter_count(a->get()) == 1 && archive_filter_code(a->get(), 0) == ARCHIVE_FILTER_NONE;
 }
 
 namespace {
@@ -157,13 +145,7 @@ Status ImportTarballMembers(FileTree& tree, const std::filesystem::path& tarball
                             const std::string& origin, const std::filesystem::path* in_place_archive) {
   std::size_t file_index = 0;
   const std::string where = "tarball " + tarball.string();
-  ArchiveReadPtr a(archive_read_new());
-  if (!a) return MakeError(ErrorCode::kBuild, where + ": cannot allocate a libarchive reader");
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_gnutar(a.get());
-  if (archive_read_open_filename(a.get(), tarball.c_str(), 1 << 16) != ARCHIVE_OK)
-    return MakeError(ErrorCode::kInput, where + ": cannot open: " + ArchiveErrorText(a.get()));
+  KILN_ASSIGN_OR_RETURN(ArchiveReadPtr a, OpenTarFile(tarball).WithContext(where));
 
   for (;;) {
     archive_entry* e = nullptr;
