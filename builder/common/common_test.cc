@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "builder/common/files.h"
 #include "builder/common/result.h"
@@ -91,6 +93,19 @@ TEST(Subprocess, CapturesOutputAndStatus) {
   EXPECT_EQ(checked.error().message, "sh failed with exit status 3: err");
   spec.argv = {"kiln-no-such-program"};
   EXPECT_FALSE(RunProcess(spec).ok());
+}
+
+// A descriptor the parent left open without O_CLOEXEC does not reach the child: children
+// such as mmdebstrap hand their own descriptors to /bin/sh, which only names 0-9.
+TEST(Subprocess, ChildInheritsOnlyStandardDescriptors) {
+  int leaked = ::open("/dev/null", O_RDONLY);  // deliberately without O_CLOEXEC
+  ASSERT_GE(leaked, 3);
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "if [ -e /proc/self/fd/" + std::to_string(leaked) + " ]; then echo open; else echo closed; fi"};
+  auto r = RunChecked(spec);
+  ::close(leaked);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->out, "closed\n");
 }
 
 TEST(Files, AtomicWriteAndTempDir) {

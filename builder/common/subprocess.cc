@@ -81,6 +81,11 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec) {
   else posix_spawn_file_actions_adddup2(&fa, 2, 1);
   if (!spec.stream_stderr) posix_spawn_file_actions_adddup2(&fa, err_w.fd, 2);
   if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, spec.cwd.c_str());
+  // The child gets stdin, stdout and stderr only. Descriptors a library left open without
+  // O_CLOEXEC (or an LD_PRELOAD such as libfaketime) would otherwise leak into it and push
+  // its own descriptors past 9, which /bin/sh (dash) cannot name: mmdebstrap's apt hook
+  // `cat >&11` then fails with "Bad fd number".
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   pid_t pid = 0;
   int rc = ::posix_spawn(&pid, prog.c_str(), &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);

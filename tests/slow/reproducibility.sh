@@ -52,8 +52,6 @@ unshare --uts bash -c 'hostname build-a && cd "$1" && umask 022 && shift &&
 # Build B (uid 65534, clock one year ahead). NO_FAKE_STAT: by default libfaketime also shifts
 # the file times stat() reports, a file system that lies rather than a shifted clock (tar's
 # --clamp-mtime in mmdebstrap then clamps every packaged file to SOURCE_DATE_EPOCH).
-# faketime runs after setpriv: libfaketime's shared state made by root is not usable by uid
-# 65534, and apt's status pipe then breaks inside mmdebstrap ("cat >&11": Bad fd number).
 mkdir -p "$T/out-b" "$T/cache-b" && chown 65534:65534 "$T/out-b" "$T/cache-b"
 unshare --uts bash -c 'hostname build-b && cd "$1" && umask 077 && shift &&
   TZ=Pacific/Kiritimati LANG=de_DE.UTF-8 LC_ALL= "$@"' _ "$T/cwd-b" \
