@@ -47,8 +47,12 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   cache.cache_from = o.cache_from;
   cache.cache_to = o.cache_to;
   cache.insecure = o.cache_insecure;
-  req.before_resolve = [&cache](const recipe::Recipe& r, const BuildContext& c) {
-    return registry::RestoreFromRegistryCache(r, c, cache);
+  req.before_resolve = [&cache](const recipe::Recipe& r, const BuildContext& c) -> Status {
+    KILN_TRY(registry::RestoreFromRegistryCache(r, c, cache));
+    return registry::MarkBlockPackStart(c, cache);
+  };
+  req.after_build = [&cache](const recipe::Recipe& r, const BuildContext& c) {
+    return registry::SaveBlocksToRegistryCache(r, c, cache);
   };
   req.after_resolve = [&cache](const recipe::Recipe& r, const BuildContext& c) {
     return registry::SaveToRegistryCache(r, c, cache);

@@ -333,6 +333,7 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   keep("SHA256SUMS");
 
   KILN_TRY(out.Commit());
+  if (req.after_build) KILN_TRY(req.after_build(recipe, ctx));
   cache::PruneAfterBuild(ctx);
   ctx.Report("build", "done: " + std::to_string(artifacts.size() + 1) + " artifacts in " + req.out_dir.string());
   return BuildSummary{std::move(m), req.out_dir};

@@ -28,6 +28,8 @@ struct BuildRequest {
   // Called just before and just after the base is resolved (the registry build cache,
   // --cache-from/--cache-to: builder/registry/build_cache.h); empty: not called.
   std::function<Status(const recipe::Recipe&, const BuildContext&)> before_resolve, after_resolve;
+  // Called once the outputs are in place (before the caches are pruned); empty: not called.
+  std::function<Status(const recipe::Recipe&, const BuildContext&)> after_build;
 };
 
 struct BuildSummary {

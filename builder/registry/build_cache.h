@@ -1,5 +1,8 @@
 // The registry as a shared build cache (`kiln build --cache-to REF --cache-from REF`): how
 // CI runners share expensive intermediate results through a registry they already run.
+// The resolved base tree, and the compressed squashfs blocks of the build (a block pack,
+// block_pack.h, tagged "blocks-<key>"; entries that fail their digest are ignored by the
+// block cache). For the base tree:
 // Today that is the resolved base tree (builder/sources/base_tree_cache.h: a locked Debian
 // base's tarball, keyed by a digest of everything that determines it). Each entry is an OCI
 // artifact in REF's repository, tagged "base-<key>":
@@ -30,6 +33,8 @@ namespace kiln::registry {
 inline constexpr const char* kBaseTreeArtifactType = "application/vnd.kiln.base-tree.v1";
 inline constexpr const char* kBaseTreeLayerType = "application/vnd.kiln.base-tree.v1.tar";
 inline constexpr const char* kCacheKeyAnnotation = "dev.kiln.cache.key";
+inline constexpr const char* kBlockPackArtifactType = "application/vnd.kiln.block-pack.v1";
+inline constexpr const char* kBlockPackLayerType = "application/vnd.kiln.block-pack.v1.tar";
 
 struct BuildCacheOptions : RegistryOptions {
   std::string cache_from;  // "HOST[:PORT]/REPO" or empty
@@ -52,10 +57,28 @@ Result<bool> PullBaseTree(const Reference& cache, std::string_view key, const Bu
 Result<bool> PushBaseTree(const Reference& cache, std::string_view key, const std::filesystem::path& blob,
                           const RegistryOptions& opts);
 
-// The pipeline hooks (before and after the base is resolved); no-ops without the option.
+// "blocks-<key>": the tag of a block pack (block_pack.h; key: BlockPackKey).
+std::string BlockPackTag(std::string_view key);
+
+// Fetches the block pack `key` and adds its entries to the local block cache (ctx.cache_dir
+// / "blocks"); how many were added (0 when the registry has none).
+Result<std::size_t> PullBlockPack(const Reference& cache, std::string_view key, const BuildContext& ctx,
+                                  const RegistryOptions& opts);
+
+// Packs the block cache entries this build used (newer than MarkBlockPackStart's marker)
+// and pushes them under BlockPackTag(key): {pushed, entries}; pushed is false when the
+// registry already had those bytes.
+Result<std::pair<bool, std::size_t>> PushBlockPack(const Reference& cache, std::string_view key,
+                                                   const BuildContext& ctx, const RegistryOptions& opts);
+
+// The pipeline hooks; no-ops without the option. Before the base is resolved: base trees
+// and the block pack from --cache-from, then the marker for --cache-to's pack. After it:
+// base trees to --cache-to. After the build: the block pack to --cache-to.
 Status RestoreFromRegistryCache(const recipe::Recipe& recipe, const BuildContext& ctx,
                                 const BuildCacheOptions& opts);
+Status MarkBlockPackStart(const BuildContext& ctx, const BuildCacheOptions& opts);
 Status SaveToRegistryCache(const recipe::Recipe& recipe, const BuildContext& ctx, const BuildCacheOptions& opts);
+Status SaveBlocksToRegistryCache(const recipe::Recipe& recipe, const BuildContext& ctx, const BuildCacheOptions& opts);
 
 // A cache reference: "HOST[:PORT]/REPO" without tag or digest (kUsage otherwise).
 Result<Reference> ParseCacheReference(const std::string& text);

@@ -98,9 +98,23 @@ cmp "$T/a/cached_1.0.root.squashfs" "$T/b/cached_1.0.root.squashfs" || fail "roo
 awk -v a="$(cat "$T/a.time")" -v b="$(cat "$T/b.time")" 'BEGIN { exit !(b < a) }' || fail "--cache-from build took $(cat "$T/b.time")s, not faster than $(cat "$T/a.time")s"
 pass "--cache-from on a clean cache reuses the registry's base tree: byte-identical, $(cat "$T/b.time")s vs $(cat "$T/a.time")s"
 
+# The compressed squashfs blocks travel too: runner B compresses nothing.
+pushed=$(sed -n 's/.*pushed \([0-9]*\) compressed blocks.*/\1/p' "$T/a.log")
+[ "${pushed:-0}" -gt 0 ] || { cat "$T/a.log"; fail "runner A pushed no block pack"; }
+tag=$(skopeo list-tags --tls-verify=false "docker://$R/kiln-cache" | jq -r '.Tags[] | select(startswith("blocks-"))')
+[ "$(echo "$tag" | wc -l)" = 1 ] || fail "expected one blocks- tag: $tag"
+skopeo inspect --tls-verify=false --raw "docker://$R/kiln-cache:$tag" | jq -e '.artifactType == "application/vnd.kiln.block-pack.v1"' >/dev/null ||
+  fail "block pack artifactType"
+got=$(sed -n 's/.*\] \([0-9]*\) compressed blocks from registry cache.*/\1/p' "$T/b.log")
+[ "${got:-0}" = "$pushed" ] || { cat "$T/b.log"; fail "runner B took ${got:-0} of $pushed blocks from the registry"; }
+grep -Eq 'block cache: ([0-9]+) of \1 blocks from the cache, 0 compressed' "$T/b.log" ||
+  { grep 'block cache' "$T/b.log"; fail "runner B still compressed blocks"; }
+pass "the block pack ($pushed entries, $tag) spares runner B all compression"
+
 # --- a second --cache-to of the same entry uploads nothing; a cache miss falls back to resolving
 build c --cache "$T/cache-b" --cache-to "$R/kiln-cache"
 grep -q "registry cache already has base tree" "$T/c.log" || { cat "$T/c.log"; fail "entry pushed twice"; }
+grep -q "registry cache already has $pushed compressed blocks" "$T/c.log" || { cat "$T/c.log"; fail "block pack pushed twice"; }
 build d --cache "$T/cache-d" --cache-from "$R/other-cache"
 [ "$(wc -l < "$T/runs")" = 2 ] || fail "a registry miss did not resolve the base"
 grep -q "has no base tree" "$T/d.log" || { cat "$T/d.log"; fail "miss not reported"; }

@@ -1,0 +1,143 @@
+#include "builder/registry/block_pack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "builder/common/files.h"
+#include "builder/common/sha256.h"
+#include "builder/common/unique_fd.h"
+#include "builder/oci/byte_sink.h"
+#include "builder/oci/tar_writer.h"
+#include "builder/sources/debian_source.h"
+#include "builder/sources/lock_file.h"
+#include "builder/tree/archive_read.h"
+
+namespace kiln::registry {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool IsLowerHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// "ab/ab01...": a block cache entry's place under its directory.
+bool IsEntryName(std::string_view name) {
+  return name.size() == 2 + 1 + 64 && name[2] == '/' && IsLowerHex(name.substr(0, 2)) &&
+         IsLowerHex(name.substr(3)) && name.substr(0, 2) == name.substr(3, 2);
+}
+
+struct timespec MtimeOf(const struct stat& st) { return st.st_mtim; }
+
+bool NotBefore(const struct timespec& a, const struct timespec& b) {
+  return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec >= b.tv_nsec);
+}
+
+}  // namespace
+
+Result<std::size_t> PackBlockEntries(const fs::path& blocks_dir, const fs::path& since_marker, const fs::path& out) {
+  struct stat marker{};
+  if (::stat(since_marker.c_str(), &marker) != 0)
+    return MakeError(ErrorCode::kIo, "cannot stat " + since_marker.string() + ": " + std::strerror(errno));
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& sub : fs::directory_iterator(blocks_dir, ec)) {
+    const std::string dir = sub.path().filename().string();
+    if (!sub.is_directory() || dir.size() != 2) continue;
+    for (const auto& e : fs::directory_iterator(sub.path(), ec)) {
+      const std::string name = dir + "/" + e.path().filename().string();
+      struct stat st{};
+      if (!IsEntryName(name) || ::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (NotBefore(MtimeOf(st), MtimeOf(marker))) names.push_back(name);
+    }
+  }
+  if (ec) return MakeError(ErrorCode::kIo, "cannot list " + blocks_dir.string() + ": " + ec.message());
+  std::sort(names.begin(), names.end());
+  KILN_ASSIGN_OR_RETURN(oci::FileSink sink, oci::FileSink::Create(out));
+  oci::TarWriter tar(sink);
+  for (const auto& name : names) {
+    const fs::path path = blocks_dir / name;
+    auto size = fs::file_size(path, ec);
+    if (ec) continue;  // pruned meanwhile: the pack just lacks it
+    oci::TarHeader h;
+    h.path = name;
+    h.size = size;
+    KILN_TRY(tar.WriteHeader(h));
+    KILN_TRY(tar.WriteFileContents(path));
+  }
+  KILN_TRY(tar.Finish());
+  KILN_TRY(sink.Close());
+  return names.size();
+}
+
+Result<std::size_t> UnpackBlockEntries(const fs::path& pack, const fs::path& blocks_dir) {
+  KILN_ASSIGN_OR_RETURN(tree::ArchiveReadPtr a, tree::OpenTarFile(pack));
+  std::size_t added = 0;
+  std::string buf(std::size_t{1} << 16, '\0');
+  for (;;) {
+    archive_entry* e = nullptr;
+    int rc = archive_read_next_header(a.get(), &e);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc < ARCHIVE_WARN) return MakeError(ErrorCode::kInput, pack.string() + ": " + tree::ArchiveErrorText(a.get()));
+    const char* raw = archive_entry_pathname(e);
+    const std::string name = raw ? raw : "";
+    if (!IsEntryName(name) || archive_entry_filetype(e) != AE_IFREG)
+      return MakeError(ErrorCode::kIntegrity, pack.string() + ": '" + name + "' is not a block cache entry");
+    const fs::path dest = blocks_dir / name;
+    std::error_code ec;
+    if (fs::exists(dest, ec)) continue;  // the local entry wins; libarchive skips the data
+    fs::create_directories(dest.parent_path(), ec);
+    const fs::path tmp = dest.string() + ".unpack." + std::to_string(::getpid());
+    {
+      UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      if (!fd.valid()) return MakeError(ErrorCode::kIo, "cannot create " + tmp.string() + ": " + std::strerror(errno));
+      for (;;) {
+        la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
+        if (n < 0) {
+          fs::remove(tmp, ec);
+          return MakeError(ErrorCode::kInput, pack.string() + ": " + name + ": " + tree::ArchiveErrorText(a.get()));
+        }
+        if (n == 0) break;
+        if (::write(fd.get(), buf.data(), static_cast<std::size_t>(n)) != n) {
+          fs::remove(tmp, ec);
+          return MakeError(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(errno));
+        }
+      }
+    }
+    fs::rename(tmp, dest, ec);
+    if (ec) return MakeError(ErrorCode::kIo, "cannot rename " + tmp.string() + ": " + ec.message());
+    ++added;
+  }
+  return added;
+}
+
+Result<std::string> BlockPackKey(const recipe::Recipe& recipe) {
+  std::string identity;
+  if (recipe.base.type == recipe::BaseType::kDebian) {
+    const fs::path lock = sources::LockPathFor(recipe.file);
+    std::error_code ec;
+    if (!fs::exists(lock, ec)) return std::string();
+    KILN_ASSIGN_OR_RETURN(std::string lock_bytes, ReadFile(lock));
+    identity = "debian " + sources::DebianBaseTreeKey(recipe, lock_bytes);
+  } else if (recipe.base.type == recipe::BaseType::kTarball && !recipe.base.sha256.empty()) {
+    identity = "tarball " + recipe.base.sha256;
+  } else {
+    return std::string();
+  }
+  const std::string text = "kiln-block-pack 1\n" + identity + "\n" +
+                           recipe::CompressionName(recipe.root.compression) + " " +
+                           (recipe.root.compression_level ? std::to_string(*recipe.root.compression_level) : "default") +
+                           " " + std::to_string(recipe.root.block_size) + "\n";
+  return ToHex(Sha256Of(text));
+}
+
+}  // namespace kiln::registry
