@@ -3,6 +3,8 @@
 #include <memory>
 #include <string>
 
+#include "builder/squashfs/wrapped_compressor.h"
+
 namespace kiln::squashfs {
 namespace {
 
@@ -26,40 +28,12 @@ LevelRange RangeFor(recipe::Compression c) {
 // blocks (a 4-byte id table becomes 5 bytes), which squashfs-tools' unsquashfs rejects as
 // corrupt. This wrapper makes it report "did not shrink" (0: store uncompressed), as the
 // other compressors do.
-struct ShrinkOnly {
-  sqfs_compressor_t iface;  // first: libsquashfs only sees this
-  sqfs_compressor_t* inner;
-
-  static ShrinkOnly* Self(const void* p) {
-    return reinterpret_cast<ShrinkOnly*>(const_cast<void*>(p));
+struct ShrinkOnly : WrappedCompressor<ShrinkOnly> {
+  sqfs_s32 Compress(const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out, sqfs_u32 outsize) {
+    sqfs_s32 r = inner->do_block(inner, in, size, out, outsize);
+    return r > 0 && static_cast<sqfs_u32>(r) >= size ? 0 : r;
   }
-  static sqfs_compressor_t* Wrap(sqfs_compressor_t* inner) {
-    auto w = std::make_unique<ShrinkOnly>();
-    w->inner = inner;
-    w->iface.base.destroy = [](sqfs_object_t* obj) {
-      std::unique_ptr<ShrinkOnly> owned(Self(obj));
-      sqfs_destroy(owned->inner);
-    };
-    w->iface.base.copy = [](const sqfs_object_t* obj) -> sqfs_object_t* {
-      auto* inner_copy = static_cast<sqfs_compressor_t*>(sqfs_copy(Self(obj)->inner));
-      return inner_copy ? reinterpret_cast<sqfs_object_t*>(Wrap(inner_copy)) : nullptr;
-    };
-    w->iface.get_configuration = [](const sqfs_compressor_t* c, sqfs_compressor_config_t* cfg) {
-      Self(c)->inner->get_configuration(Self(c)->inner, cfg);
-    };
-    w->iface.write_options = [](sqfs_compressor_t* c, sqfs_file_t* f) {
-      return Self(c)->inner->write_options(Self(c)->inner, f);
-    };
-    w->iface.read_options = [](sqfs_compressor_t* c, sqfs_file_t* f) {
-      return Self(c)->inner->read_options(Self(c)->inner, f);
-    };
-    w->iface.do_block = [](sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
-                           sqfs_u32 outsize) -> sqfs_s32 {
-      sqfs_s32 r = Self(c)->inner->do_block(Self(c)->inner, in, size, out, outsize);
-      return r > 0 && static_cast<sqfs_u32>(r) >= size ? 0 : r;
-    };
-    return &w.release()->iface;
-  }
+  std::unique_ptr<ShrinkOnly> CloneFor(sqfs_compressor_t*) const { return std::make_unique<ShrinkOnly>(); }
 };
 
 }  // namespace
@@ -94,7 +68,7 @@ Result<Compressors> MakeCompressors(const SquashfsOptions& opts) {
     if (rc != 0 || cmp == nullptr)
       return MakeError(ErrorCode::kBuild, std::string("cannot create the ") + range.name +
                                               " compressor: " + SqfsErrorText(rc));
-    if (range.id == SQFS_COMP_LZ4 && !uncompress) cmp = ShrinkOnly::Wrap(cmp);
+    if (range.id == SQFS_COMP_LZ4 && !uncompress) cmp = ShrinkOnly::Install(std::make_unique<ShrinkOnly>(), cmp);
     (uncompress ? out.uncompress : out.compress).reset(cmp);
   }
   return out;
