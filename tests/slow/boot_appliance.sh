@@ -54,6 +54,22 @@ StandardOutput=journal+console
 [Install]
 WantedBy=multi-user.target
 UNIT
+# systemd's own "Reached target ... Multi-User System" status line is sometimes missing from
+# the serial console once serial-getty takes it over (seen in CI); this unit, ordered after
+# the target, prints the line kiln boot --check also accepts.
+cat > "$T/selftest/usr/lib/systemd/system/kiln-reached.service" <<'UNIT'
+[Unit]
+Description=kiln boot test: default target reached
+After=multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/echo "kiln-boot: default target reached"
+StandardOutput=journal+console
+
+[Install]
+WantedBy=multi-user.target
+UNIT
 cat > "$T/src/appliance-test.toml" <<TOML
 include = ["$KILN_SOURCE_DIR/recipes/examples/appliance.toml"]
 
@@ -62,7 +78,7 @@ source = "../selftest"
 target = "/"
 
 [services]
-enable = ["appliance.service", "kiln-selftest.service"]
+enable = ["appliance.service", "kiln-selftest.service", "kiln-reached.service"]
 
 [output]
 formats = ["raw"]
