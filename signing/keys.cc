@@ -3,8 +3,10 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ui.h>
+#include <sys/stat.h>
 
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 
 #include "builder/common/files.h"
@@ -96,6 +98,18 @@ Result<PrivateKey> LoadPrivateKeyFromStore(const std::string& uri_with_secrets) 
   return MakeError(ErrorCode::kInput, "no private key found at " + uri + OpenSslErrorSuffix());
 }
 
+// Like ssh: a private key others could read (or replace) is refused, with the fix.
+Status CheckKeyFilePermissions(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return OkStatus();  // ReadFile reports the error
+  const unsigned mode = static_cast<unsigned>(st.st_mode) & 07777;
+  if (!S_ISREG(st.st_mode) || (mode & 077) == 0) return OkStatus();
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", mode);
+  return MakeError(ErrorCode::kUsage, std::string("permissions ") + octal + " for '" + path +
+                                          "' are too open; run chmod 600 " + path);
+}
+
 }  // namespace
 
 PrivateKey::PrivateKey(const PrivateKey& other) : pkey_(RefKey(other.pkey_.get())) {}
@@ -123,6 +137,7 @@ Result<PrivateKey> LoadPrivateKey(const std::string& path_or_uri) {
   std::error_code ec;
   if (LooksLikeUri(path_or_uri) && !std::filesystem::exists(path_or_uri, ec))
     return LoadPrivateKeyFromStore(path_or_uri);
+  KILN_TRY(CheckKeyFilePermissions(path_or_uri));
   KILN_ASSIGN_OR_RETURN(std::string data, ReadFile(path_or_uri));
   return ParsePrivateKey(data, path_or_uri);
 }

@@ -1,6 +1,9 @@
 #include "signing/keys.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
 
 #include "signing/testing_keys.h"
 
@@ -123,6 +126,27 @@ TEST_F(KeysTest, ErrorsNameTheFileAndNeverQuoteKeyMaterial) {
   EXPECT_NE(not_cert.error().ToString().find("rsa.key"), std::string::npos);
   EXPECT_EQ(not_cert.error().ToString().find("MII"), std::string::npos);
   EXPECT_FALSE(LoadPublicKey(path("junk")).ok());
+}
+
+// Issue 14: like ssh, a key file group or others can read or write is refused with the fix.
+TEST_F(KeysTest, KeyFileOpenToOthersIsRefusedLikeSsh) {
+  for (unsigned mode : {0644u, 0640u, 0604u, 0620u, 0602u}) {
+    ASSERT_EQ(::chmod(path("rsa.key").c_str(), mode), 0);
+    auto key = LoadPrivateKey(path("rsa.key"));
+    ASSERT_FALSE(key.ok()) << std::oct << mode;
+    EXPECT_EQ(key.error().code, ErrorCode::kUsage);
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "%04o", mode);
+    EXPECT_EQ(key.error().message, std::string("permissions ") + octal + " for '" + path("rsa.key") +
+                                       "' are too open; run chmod 600 " + path("rsa.key"));
+  }
+  for (unsigned mode : {0600u, 0400u}) {
+    ASSERT_EQ(::chmod(path("rsa.key").c_str(), mode), 0);
+    EXPECT_TRUE(LoadPrivateKey(path("rsa.key")).ok()) << std::oct << mode;
+  }
+  // Only key files: certificates are public.
+  ASSERT_EQ(::chmod(path("rsa.crt").c_str(), 0644), 0);
+  EXPECT_TRUE(LoadCertificate(path("rsa.crt")).ok());
 }
 
 TEST_F(KeysTest, CopiesShareTheKey) {

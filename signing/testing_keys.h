@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -19,7 +20,11 @@ inline GeneratedKey LoadTestKey(const std::string& name) {
   std::filesystem::path dir = KILN_TESTDATA;
   std::string key_pem = ReadFile(dir / (name + ".key")).value();
   std::string cert_pem = ReadFile(dir / (name + ".crt")).value();
-  return GeneratedKey{key_pem, cert_pem, LoadPrivateKey((dir / (name + ".key")).string()).value(),
+  // A checkout gives the key 0644, which LoadPrivateKey refuses (like ssh): load a 0600 copy.
+  TempDir tmp = TempDir::Create().value();
+  const std::filesystem::path key = tmp.path() / (name + ".key");
+  if (!WriteFile(key, key_pem, 0600).ok()) std::abort();
+  return GeneratedKey{key_pem, cert_pem, LoadPrivateKey(key.string()).value(),
                       LoadCertificate((dir / (name + ".crt")).string()).value()};
 }
 
@@ -51,7 +56,7 @@ inline ProcessResult RunOpenSsl(const std::filesystem::path& dir, std::vector<st
 }
 
 inline void Write(const std::filesystem::path& p, std::string_view data) {
-  ASSERT_TRUE(WriteFile(p, data).ok()) << p;
+  ASSERT_TRUE(WriteFile(p, data, 0600).ok()) << p;  // LoadPrivateKey refuses group/other access
 }
 
 }  // namespace kiln::signing::testkeys

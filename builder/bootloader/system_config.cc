@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "builder/common/system_text.h"
+
 namespace kiln::bootloader {
 
 namespace {
@@ -76,6 +78,18 @@ std::string EscapeUnitPath(const std::string& path) {
 }
 
 Status ApplyBootSystemConfig(tree::FileTree& tree, const recipe::Recipe& recipe, const Uuid* data_partuuid) {
+  // The recipe loader rejects these already; a Recipe made in code must not inject lines.
+  auto check = [](SystemField field, const std::string& text, const std::string& what) -> Status {
+    if (std::string why = SystemFieldProblem(field, text); !why.empty())
+      return MakeError(ErrorCode::kRecipe, what + ": " + why);
+    return OkStatus();
+  };
+  for (const std::string& arg : recipe.boot.kernel_cmdline)
+    KILN_TRY(check(SystemField::kKernelArgument, arg, "[boot].kernel_cmdline"));
+  if (recipe.data) {
+    KILN_TRY(check(SystemField::kFstabPath, recipe.data->mountpoint, "[data].mountpoint"));
+    KILN_TRY(check(SystemField::kLabel, recipe.data->label, "[data].label"));
+  }
   std::string fstab =
       "# Written by kiln. The root file system is a read-only dm-verity squashfs named on the\n"
       "# kernel command line; it has no line here.\n";

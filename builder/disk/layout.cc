@@ -1,34 +1,70 @@
 #include "builder/disk/layout.h"
 
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "builder/common/size.h"
 
 namespace kiln::disk {
 
-std::uint64_t RootOffset(bool has_esp, std::uint64_t esp_size) {
+namespace {
+
+Error TooLarge(const char* what, std::uint64_t size) {
+  return MakeError(ErrorCode::kBuild, std::string("disk layout: ") + what + " size " + std::to_string(size) +
+                                          " bytes is larger than " + kMaxSizeText + ", the largest kiln supports");
+}
+
+Error Overflow() { return MakeError(ErrorCode::kBuild, "disk layout: partition offsets overflow 64 bits"); }
+
+// Every size bounded by kMaxSize keeps the sums below far from 2^63 (off_t); the checked
+// arithmetic is a second guard for inputs built in code.
+Status CheckSizes(const LayoutInputs& in) {
+  const std::pair<const char*, std::uint64_t> sizes[] = {
+      {"ESP", in.esp_size},       {"root partition", in.root_size}, {"verity partition", in.verity_size},
+      {"signature partition", in.verity_sig_size}, {"data partition", in.data_size}, {"disk", in.disk_size}};
+  for (const auto& [what, size] : sizes)
+    if (size > kMaxSize) return TooLarge(what, size);
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<std::uint64_t> RootOffset(bool has_esp, std::uint64_t esp_size) {
   std::uint64_t offset = kPartitionAlignment;  // after the primary GPT
-  if (has_esp) offset += AlignUp(esp_size, kPartitionAlignment);
+  if (has_esp) {
+    if (esp_size > kMaxSize) return TooLarge("ESP", esp_size);
+    offset += AlignUp(esp_size, kPartitionAlignment);
+  }
   return offset;
 }
 
 Result<DiskLayout> PlanLayout(const LayoutInputs& in) {
   if (in.root_size == 0) return MakeError(ErrorCode::kBuild, "disk layout: the root partition is empty");
+  KILN_TRY(CheckSizes(in));
 
   DiskLayout layout;
   layout.disk_guid = DiskGuid(in.seed);
   std::map<Uuid, std::uint64_t> per_type;  // n for PartitionUuid
   std::uint64_t next = kPartitionAlignment;
+  bool overflow = false;
   auto add = [&](PartitionRole role, std::string label, std::uint64_t size, std::uint64_t attrs,
                  std::uint64_t grain) {
     Partition p;
     p.type = PartitionTypeUuid(role, in.arch);
     p.uuid = PartitionUuid(in.seed, p.type, per_type[p.type]++);
     p.label = std::move(label);
-    p.offset = AlignUp(next, kPartitionAlignment);
-    p.size = AlignUp(size, grain);
+    std::optional<std::uint64_t> offset = CheckedAlignUp(next, kPartitionAlignment);
+    std::optional<std::uint64_t> rounded = CheckedAlignUp(size, grain);
+    std::optional<std::uint64_t> end = offset && rounded ? CheckedAdd(*offset, *rounded) : std::nullopt;
+    if (!end) {
+      overflow = true;
+      return;
+    }
+    p.offset = *offset;
+    p.size = *rounded;
     p.attributes = attrs;
-    next = p.end();
+    next = *end;
     layout.partitions.push_back(std::move(p));
   };
 
@@ -44,8 +80,12 @@ Result<DiskLayout> PlanLayout(const LayoutInputs& in) {
   if (in.data_size > 0)
     add(PartitionRole::kLinuxGeneric, in.data_label, in.data_size, kAttrGrowFileSystem,
         kPartitionSizeGrain);
+  if (overflow) return Overflow();
 
-  const std::uint64_t auto_size = AlignUp(next + kPartitionAlignment, kPartitionAlignment);
+  std::optional<std::uint64_t> after = CheckedAdd(next, kPartitionAlignment);
+  std::optional<std::uint64_t> auto_size_or = after ? CheckedAlignUp(*after, kPartitionAlignment) : std::nullopt;
+  if (!auto_size_or) return Overflow();
+  const std::uint64_t auto_size = *auto_size_or;
   if (in.disk_size == 0) {
     layout.size_bytes = auto_size;
   } else {

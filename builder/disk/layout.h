@@ -54,12 +54,13 @@ struct LayoutInputs {
   bool operator==(const LayoutInputs&) const = default;
 };
 
-// Where the root partition starts; PlanLayout places it at exactly this offset.
-std::uint64_t RootOffset(bool has_esp, std::uint64_t esp_size);
+// Where the root partition starts; PlanLayout places it at exactly this offset. Fails with
+// kBuild when esp_size exceeds kMaxSize (size.h).
+Result<std::uint64_t> RootOffset(bool has_esp, std::uint64_t esp_size);
 
 // The full table with seed-derived UUIDs, labels and attributes. Fails with kBuild when an
-// explicit disk size is too small (saying how many bytes are needed and given) or a label
-// does not fit.
+// explicit disk size is too small (saying how many bytes are needed and given), a label
+// does not fit, or a size exceeds kMaxSize (size.h; the arithmetic is checked, never wraps).
 Result<DiskLayout> PlanLayout(const LayoutInputs& in);
 
 // Index of the first partition of a type, or -1.

@@ -51,7 +51,7 @@ TEST(Layout, OrderAlignmentLabelsAttributes) {
   }
   EXPECT_EQ(l.partitions[0].offset, kMiB);
   EXPECT_EQ(l.partitions[0].size, 101 * kMiB);
-  EXPECT_EQ(l.partitions[1].offset, RootOffset(true, in.esp_size));
+  EXPECT_EQ(l.partitions[1].offset, RootOffset(true, in.esp_size).value());
   EXPECT_EQ(l.partitions[1].size, in.root_size);
   EXPECT_EQ(l.partitions[3].size, kVeritySigSize);
   // Auto size: 1 MiB after the last partition, rounded up to 1 MiB.
@@ -60,14 +60,14 @@ TEST(Layout, OrderAlignmentLabelsAttributes) {
 }
 
 TEST(Layout, RootOffsetWithoutEsp) {
-  EXPECT_EQ(RootOffset(false, 0), kMiB);
-  EXPECT_EQ(RootOffset(true, 1), 2 * kMiB);
+  EXPECT_EQ(RootOffset(false, 0).value(), kMiB);
+  EXPECT_EQ(RootOffset(true, 1).value(), 2 * kMiB);
   LayoutInputs in = Inputs();
   in.esp_size = 0;
   in.data_size = 0;
   DiskLayout l = PlanLayout(in).value();
   ASSERT_EQ(l.partitions.size(), 3u);
-  EXPECT_EQ(l.partitions[0].offset, RootOffset(false, 0));
+  EXPECT_EQ(l.partitions[0].offset, RootOffset(false, 0).value());
   EXPECT_EQ(l.partitions[2].label, "root-x86-64-verity-sig");
 }
 
@@ -186,6 +186,45 @@ TEST(Layout, FilesystemsInsidePlannedDisk) {
   EXPECT_NE(testing::RunOrFail({"blkid", "-p", "-O", std::to_string(data.offset), "-o", "export", image.string()})
                 .find("UUID=" + e.uuid.ToString()),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace kiln::disk
+
+namespace kiln::disk {
+namespace {
+
+// Sizes near 2^64 once wrapped the alignment arithmetic into a tiny layout (issue 14).
+TEST(Layout, HugeSizesAreErrorsNotWraps) {
+  for (std::uint64_t huge : {std::uint64_t{18446744073709543425ull}, kMaxSize + 1, ~std::uint64_t{0}}) {
+    LayoutInputs in = Inputs();
+    in.data_size = huge;
+    Result<DiskLayout> r = PlanLayout(in);
+    ASSERT_FALSE(r.ok()) << huge;
+    EXPECT_EQ(r.error().code, ErrorCode::kBuild);
+    EXPECT_NE(r.error().message.find("data partition size " + std::to_string(huge)), std::string::npos)
+        << r.error().message;
+    in = Inputs();
+    in.esp_size = huge;
+    EXPECT_FALSE(PlanLayout(in).ok()) << huge;
+    EXPECT_FALSE(RootOffset(true, huge).ok()) << huge;
+    in = Inputs();
+    in.disk_size = huge;
+    EXPECT_FALSE(PlanLayout(in).ok()) << huge;
+  }
+  LayoutInputs in = Inputs();
+  in.data_size = kMaxSize;  // the limit itself still plans
+  Result<DiskLayout> r = PlanLayout(in);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_GT(r->size_bytes, kMaxSize);
+}
+
+TEST(Size, CheckedArithmetic) {
+  EXPECT_EQ(CheckedAdd(1, 2), 3u);
+  EXPECT_EQ(CheckedAdd(~std::uint64_t{0}, 1), std::nullopt);
+  EXPECT_EQ(CheckedAlignUp(1, 4096), 4096u);
+  EXPECT_EQ(CheckedAlignUp(18446744073709543425ull, 1 << 20), std::nullopt);
+  EXPECT_EQ(CheckedAlignUp(~std::uint64_t{0} - 4095, 4096), ~std::uint64_t{0} - 4095);
 }
 
 }  // namespace

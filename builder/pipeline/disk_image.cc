@@ -48,7 +48,7 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
                                        const EspFilesFn& esp_files) {
   DiskImageResult result;
   const bool has_esp = recipe.disk.esp_size > 0;
-  result.root_offset = disk::RootOffset(has_esp, recipe.disk.esp_size);
+  KILN_ASSIGN_OR_RETURN(result.root_offset, disk::RootOffset(has_esp, recipe.disk.esp_size));
 
   // 1. squashfs straight into the root partition's place, verity leaves hashed as it goes.
   verity::VerityParams vparams{disk::VeritySalt(seed), disk::VerityUuid(seed)};

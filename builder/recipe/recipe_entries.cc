@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "builder/common/system_text.h"
 #include "builder/recipe/recipe_sections.h"
 #include "builder/recipe/recipe_values.h"
 
@@ -133,7 +134,11 @@ Status ParseAccounts(const TableReader& top, Recipe* recipe) {
     KILN_TRY(t.ReadId("gid", &user.gid));
     user.home = "/home/" + user.name;
     KILN_TRY(t.ReadImagePath("home", &user.home));
+    if (std::string why = SystemFieldProblem(SystemField::kHomeDirectory, user.home); !why.empty())
+      return t.KeyError("home", why);
     KILN_TRY(t.ReadImagePath("shell", &user.shell));
+    if (std::string why = SystemFieldProblem(SystemField::kAccountField, user.shell); !why.empty())
+      return t.KeyError("shell", why);
     KILN_TRY(t.ReadStringArray("groups", &user.groups, CheckAccount));
     recipe->users.push_back(std::move(user));
   }

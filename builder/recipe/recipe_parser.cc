@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "builder/common/files.h"
+#include "builder/common/system_text.h"
 #include "builder/recipe/recipe_loader.h"
 #include "builder/recipe/recipe_sections.h"
 #include "builder/recipe/recipe_values.h"
@@ -210,10 +211,13 @@ Status ParseData(const TableReader& top, Recipe* recipe) {
   out.size = *size;
   KILN_TRY(data.ReadChoice("filesystem", &out.filesystem, {"ext4"}));
   KILN_TRY(data.ReadString("label", &out.label, [](std::string_view v) -> std::string {
-    if (!v.empty() && v.size() <= 16) return "";
-    return "label must be 1 to 16 bytes (ext4 limit), got " + std::to_string(v.size());
+    if (v.empty() || v.size() > 16)
+      return "label must be 1 to 16 bytes (ext4 limit), got " + std::to_string(v.size());
+    return SystemFieldProblem(SystemField::kLabel, v);
   }));
   KILN_TRY(data.ReadImagePath("mountpoint", &out.mountpoint));
+  if (std::string why = SystemFieldProblem(SystemField::kFstabPath, out.mountpoint); !why.empty())
+    return data.KeyError("mountpoint", why);
   if (out.mountpoint == "/") return data.KeyError("mountpoint", "the data partition cannot be /");
   KILN_TRY(data.ReadHostPath("seed", HostPathKind::kDirectory, &out.seed));
   recipe->data = std::move(out);
@@ -319,7 +323,11 @@ Status ParseBoot(const TableReader& top, Recipe* recipe) {
   KILN_ASSIGN_OR_RETURN(TableReader boot, top.SubTable("boot"));
   KILN_TRY(boot.CheckKeys({"loader", "kernel_cmdline"}));
   KILN_TRY(boot.ReadChoice("loader", &recipe->boot.loader, {"systemd-boot", "none"}));
-  KILN_TRY(boot.ReadStringArray("kernel_cmdline", &recipe->boot.kernel_cmdline, NonEmpty));
+  KILN_TRY(boot.ReadStringArray("kernel_cmdline", &recipe->boot.kernel_cmdline,
+                                [](std::string_view v) -> std::string {
+                                  if (v.empty()) return "must not be empty";
+                                  return SystemFieldProblem(SystemField::kKernelArgument, v);
+                                }));
   return OkStatus();
 }
 
@@ -328,10 +336,10 @@ Status ParseServices(const TableReader& top, Recipe* recipe) {
   KILN_TRY(services.CheckKeys({"enable"}));
   KILN_TRY(services.ReadStringArray("enable", &recipe->services_enable,
                                     [](std::string_view v) -> std::string {
-                                      if (v.empty() || v.find_first_of("/ \t\n") !=
-                                                           std::string_view::npos) {
-                                        return "invalid unit name '" + std::string(v) + "'";
-                                      }
+                                      if (v.empty()) return "invalid unit name ''";
+                                      if (std::string why = SystemFieldProblem(SystemField::kUnitName, v);
+                                          !why.empty())
+                                        return "invalid unit name: " + why;
                                       return "";
                                     }));
   const toml::node* enable = services.Find("enable");

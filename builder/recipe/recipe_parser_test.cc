@@ -424,6 +424,68 @@ TEST_F(RecipeParserTest, SizesModesOwners) {
             "recipes/x.toml:5:8: [[file]][0].path: '/' can only be a [[directory]]");
 }
 
+// Values that reach line-oriented system files never carry the characters that split them
+// (issue 14: a home with "\n" and ":" wrote a second uid-0 line into /etc/passwd).
+TEST_F(RecipeParserTest, SystemFileCharacters) {
+  EXPECT_EQ(ErrH("[[user]]\nname = \"svc\"\nhome = \"/x\\nroot::0:0::/:/bin/sh\"\n"),
+            "recipes/x.toml:6:8: [[user]][0].home: contains a newline (not allowed in an /etc/passwd "
+            "home directory)");
+  EXPECT_EQ(ErrH("[[user]]\nname = \"svc\"\nhome = \"/srv/a:b\"\n"),
+            "recipes/x.toml:6:8: [[user]][0].home: contains ':' (not allowed in an /etc/passwd home "
+            "directory)");
+  EXPECT_EQ(ErrH("[[user]]\nname = \"svc\"\nhome = \"/srv/a b\"\n"),
+            "recipes/x.toml:6:8: [[user]][0].home: contains a space (not allowed in an /etc/passwd "
+            "home directory)");
+  EXPECT_EQ(ErrH("[[user]]\nname = \"svc\"\nshell = \"/bin/sh:0\"\n"),
+            "recipes/x.toml:6:9: [[user]][0].shell: contains ':' (not allowed in /etc/passwd, "
+            "/etc/group and /etc/shadow fields)");
+  EXPECT_EQ(ErrH("[[user]]\nname = \"svc\"\ngroups = [\"a\\nb\"]\n"),
+            "recipes/x.toml:6:11: [[user]][0].groups[0]: invalid name 'a\nb' (expected "
+            "[a-z_][a-z0-9_-]*, at most 32 bytes)");
+  EXPECT_EQ(ErrH("[data]\nsize = \"1G\"\nmountpoint = \"/srv/my data\"\n"),
+            "recipes/x.toml:6:14: [data].mountpoint: contains a space (not allowed in an /etc/fstab "
+            "mount point)");
+  EXPECT_EQ(ErrH("[data]\nsize = \"1G\"\nmountpoint = \"/srv\\tx\"\n"),
+            "recipes/x.toml:6:14: [data].mountpoint: contains a tab (not allowed in an /etc/fstab "
+            "mount point)");
+  EXPECT_EQ(ErrH("[data]\nsize = \"1G\"\nlabel = \"a\\u001b[2J\"\n"),
+            "recipes/x.toml:6:9: [data].label: contains control byte 0x1b (not allowed in a partition "
+            "label)");
+  EXPECT_EQ(ErrH("[boot]\nkernel_cmdline = [\"quiet\", \"a\\nb\"]\n"),
+            "recipes/x.toml:5:28: [boot].kernel_cmdline[1]: contains a newline (not allowed in a "
+            "kernel command line argument)");
+  EXPECT_EQ(ErrH("[boot]\nkernel_cmdline = [\"console=ttyS0 quiet\"]\n"),
+            "recipes/x.toml:5:19: [boot].kernel_cmdline[0]: contains a space (not allowed in a "
+            "kernel command line argument); give each argument its own string");
+  EXPECT_EQ(ErrH("[boot]\nkernel_cmdline = [\"x=\\\"a\"]\n"),
+            "recipes/x.toml:5:19: [boot].kernel_cmdline[0]: has an unbalanced '\"'");
+  Recipe ok = Ok(std::string(kHeader) + "[boot]\nkernel_cmdline = [\"dyndbg=\\\"file a.c +p\\\"\"]\n");
+  EXPECT_EQ(ok.boot.kernel_cmdline, std::vector<std::string>{"dyndbg=\"file a.c +p\""});
+  EXPECT_EQ(ErrH("[services]\nenable = [\"app.service\\n[Install]\"]\n"),
+            "recipes/x.toml:5:11: [services].enable[0]: invalid unit name: contains a newline (not "
+            "allowed in a systemd unit name)");
+  EXPECT_EQ(ErrH("[services]\nenable = [\"app\"]\n"),
+            "recipes/x.toml:5:11: [services].enable[0]: invalid unit name: has no unit type suffix "
+            "such as .service, .socket or .timer");
+  EXPECT_EQ(Ok(std::string(kHeader) + "[services]\nenable = [\"getty@tty2.service\", \"a\\\\x2db.timer\"]\n")
+                .services_enable.size(),
+            2u);
+}
+
+// Sizes are bounded so that layout arithmetic never wraps (issue 14).
+TEST_F(RecipeParserTest, HugeSizes) {
+  EXPECT_EQ(ErrH("[data]\nsize = \"18446744073709543425\"\n"),
+            "recipes/x.toml:5:8: [data].size: size 18446744073709543425 bytes is larger than 1024T "
+            "(1 PiB), the largest kiln supports");
+  EXPECT_EQ(ErrH("[data]\nsize = 9223372036854775807\n"),
+            "recipes/x.toml:5:8: [data].size: size 9223372036854775807 bytes is larger than 1024T "
+            "(1 PiB), the largest kiln supports");
+  EXPECT_EQ(ErrH("[disk]\nesp_size = \"16777215T\"\n"),
+            "recipes/x.toml:5:12: [disk].esp_size: size 18446742974197923840 bytes is larger than "
+            "1024T (1 PiB), the largest kiln supports");
+  EXPECT_EQ(Ok(std::string(kHeader) + "[data]\nsize = \"1024T\"\n").data->size, 1ull << 50);
+}
+
 TEST_F(RecipeParserTest, LoadRecipeMissingFile) {
   Result<Recipe> r = LoadRecipe("recipes/none.toml");
   ASSERT_FALSE(r.ok());

@@ -238,15 +238,23 @@ Status TableReader::ReadSize(std::string_view key, std::optional<std::uint64_t>*
   if (node->is_integer()) {
     std::int64_t v = *node->value_exact<std::int64_t>();
     if (v < 0) return ErrorAt(*node, KeyPath(key), "size must not be negative");
-    *out = static_cast<std::uint64_t>(v);
-    return OkStatus();
+    return StoreSize(*node, key, static_cast<std::uint64_t>(v), out);
   }
   if (!node->is_string()) {
     return TypeError(*node, KeyPath(key), "a size string like \"256M\" or an integer");
   }
   Result<std::uint64_t> size = ParseSize(*node->value_exact<std::string>());
   if (!size.ok()) return ErrorAt(*node, KeyPath(key), size.error().message);
-  *out = *size;
+  return StoreSize(*node, key, *size, out);
+}
+
+Status TableReader::StoreSize(const toml::node& node, std::string_view key, std::uint64_t size,
+                              std::optional<std::uint64_t>* out) const {
+  // Layout arithmetic (alignment, partition sums) must never wrap: bound every size here.
+  if (size > kMaxSize)
+    return ErrorAt(node, KeyPath(key), "size " + std::to_string(size) + " bytes is larger than " +
+                                           kMaxSizeText + ", the largest kiln supports");
+  *out = size;
   return OkStatus();
 }
 

@@ -99,6 +99,8 @@ class TableReader {
 
  private:
   Error TypeError(const toml::node& node, const std::string& path, std::string_view expected) const;
+  Status StoreSize(const toml::node& node, std::string_view key, std::uint64_t size,
+                   std::optional<std::uint64_t>* out) const;
 
   const toml::table* table_;
   std::string name_;

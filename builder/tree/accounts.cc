@@ -2,10 +2,13 @@
 
 #include <charconv>
 #include <cstdio>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
+#include <utility>
 
+#include "builder/common/system_text.h"
 #include "builder/tree/account_db.h"
 #include "builder/tree/entries.h"
 
@@ -21,6 +24,14 @@ constexpr std::uint32_t kFirstUserId = 1000;   // login.defs UID_MIN
 std::string PosText(const recipe::SourcePos& pos) {
   if (pos.line == 0) return pos.file;
   return pos.file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
+}
+
+// The recipe loader already rejects these; a Recipe made in code must not inject records either.
+Status CheckFields(const std::string& where, std::initializer_list<std::pair<SystemField, const std::string*>> fields) {
+  for (const auto& [field, text] : fields)
+    if (std::string why = SystemFieldProblem(field, *text); !why.empty())
+      return MakeError(ErrorCode::kRecipe, where + ": " + why);
+  return OkStatus();
 }
 
 // The image's /etc/login.defs as KEY -> VALUE (shadow-utils' own format: "KEY  VALUE").
@@ -87,6 +98,7 @@ class AccountWriter {
   }
 
   Status AddGroup(const recipe::GroupSpec& spec) {
+    KILN_TRY(CheckFields(PosText(spec.pos) + ": [[group]] name", {{SystemField::kAccountField, &spec.name}}));
     const std::string where = PosText(spec.pos) + ": [[group]] '" + spec.name + "'";
     if (auto i = FindByName(group_, spec.name)) {
       auto have = IdOf(group_, *i);
@@ -113,7 +125,12 @@ class AccountWriter {
   }
 
   Status AddUser(const recipe::UserSpec& spec) {
+    KILN_TRY(CheckFields(PosText(spec.pos) + ": [[user]] name", {{SystemField::kAccountField, &spec.name}}));
     const std::string where = PosText(spec.pos) + ": [[user]] '" + spec.name + "'";
+    KILN_TRY(CheckFields(where + " home", {{SystemField::kHomeDirectory, &spec.home}}));
+    KILN_TRY(CheckFields(where + " shell", {{SystemField::kAccountField, &spec.shell}}));
+    for (const std::string& g : spec.groups)
+      KILN_TRY(CheckFields(where + " groups", {{SystemField::kAccountField, &g}}));
     if (FindByName(passwd_, spec.name))
       return MakeError(ErrorCode::kRecipe, where + ": the image already has this user in /etc/passwd");
     std::uint32_t uid = 0;

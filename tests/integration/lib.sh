@@ -25,7 +25,9 @@ expect_exit() {
 make_keys() {
   mkdir -p "$T/keys"
   "$KILN" keygen --out "$T/keys" --subject "kiln test" >/dev/null
-  chmod 0644 "$T/keys/kiln.key"  # the tests run kiln as another user too
+  # The tests run kiln as nobody too; a key others can read is refused (like ssh), so nobody
+  # owns it (root reads it anyway).
+  chown 65534:65534 "$T/keys/kiln.key"
 }
 
 # Cuts partition N (1-based, sfdisk order) out of a disk image into a file.
