@@ -329,10 +329,8 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   } else {
     ctx.Report("provenance", "unsigned build: no provenance envelope written");
   }
-  KILN_TRY(WriteFile(out.Path("SHA256SUMS"), manifest::FormatSha256Sums(sums)));
-  keep("SHA256SUMS");
-
-  KILN_TRY(out.Commit());
+  // SHA256SUMS is merged with the lines of other builds in the directory while publishing.
+  KILN_TRY(out.Commit({std::move(sums), manifest_name}));
   if (req.after_build) KILN_TRY(req.after_build(recipe, ctx));
   cache::PruneAfterBuild(ctx);
   ctx.Report("build", "done: " + std::to_string(artifacts.size() + 1) + " artifacts in " + req.out_dir.string());

@@ -1,5 +1,6 @@
 #include "builder/verify/verify.h"
 
+#include <algorithm>
 #include <system_error>
 #include <vector>
 
@@ -42,18 +43,31 @@ Result<VerifyReport> Verify(const VerifyOptions& opt) {
   std::string name = opt.artifact.filename().string();
   if (fs::is_directory(opt.artifact, ec)) {
     if (fs::exists(opt.artifact / "oci-layout", ec)) return VerifyOci(opt);
-    // A build's output directory: its one signed manifest covers every artifact in it.
+    // A build output directory: every signed manifest in it (several builds may share it),
+    // in name order. Each covers its own artifacts and checks the shared SHA256SUMS.
     std::vector<fs::path> manifests;
     for (const auto& e : fs::directory_iterator(opt.artifact, ec))
       if (e.path().filename().string().ends_with(".manifest.json")) manifests.push_back(e.path());
+    std::sort(manifests.begin(), manifests.end());
     if (manifests.size() == 1) {
       VerifyOptions mo = opt;
       mo.artifact = manifests.front();
       return VerifyManifest(mo);
     }
-    if (manifests.size() > 1)
-      return MakeError(ErrorCode::kUsage, opt.artifact.string() + " holds " + std::to_string(manifests.size()) +
-                                              " build manifests: name the one to verify");
+    if (manifests.size() > 1) {
+      VerifyReport report;
+      report.artifact = opt.artifact.string();
+      report.kind = "directory";
+      for (const fs::path& m : manifests) {
+        VerifyOptions mo = opt;
+        mo.artifact = m;
+        KILN_ASSIGN_OR_RETURN(VerifyReport mr, VerifyManifest(mo));
+        const std::string build = m.filename().string();
+        for (Check& c : mr.checks) report.checks.push_back({build + ": " + c.name, c.ok, std::move(c.detail)});
+        if (!mr.ok()) break;  // the first failure decides
+      }
+      return report;
+    }
     return VerifyOci(opt);  // reports the missing oci-layout
   }
   if (name.ends_with(".manifest.json")) return VerifyManifest(opt);

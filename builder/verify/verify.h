@@ -1,7 +1,7 @@
 // `kiln verify`: checks an artifact offline against a certificate. Works on a disk image (raw,
 // or qcow2/vmdk converted with qemu-img), a build manifest, a split root squashfs with its
 // .verity/.roothash/.roothash.p7s siblings, an OCI layout, or a build output directory (through
-// its one signed manifest). Integrity problems end up in
+// every signed manifest it holds: several builds may share one directory). Integrity problems end up in
 // the report (not as errors); an Error means the artifact could not be read at all.
 #pragma once
 
