@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <utility>
 #include <vector>
 
 namespace kiln::tree {
@@ -38,6 +40,18 @@ class DirectoryImporter {
     node.gid = 0;
     node.mtime = st.st_mtim.tv_sec;
     node.origin = origin_;
+    if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+      // The second and later names of one host inode become hard links to the first name
+      // (import order: sorted, depth first), as mksquashfs and tar keep them.
+      auto first = first_name_.find({st.st_dev, st.st_ino});
+      if (first != first_name_.end()) {
+        node.type = NodeType::kHardLink;
+        node.target = first->second;
+        auto landed = tree_.Insert(image, std::move(node), ImportInsertOptions(tree_, image, NodeType::kHardLink, false));
+        if (!landed.ok()) return Fail(host, landed.error().message);
+        return OkStatus();
+      }
+    }
     if (S_ISREG(st.st_mode)) {
       node.type = NodeType::kFile;
       node.content.host_path = host;
@@ -60,6 +74,7 @@ class DirectoryImporter {
     auto opts = ImportInsertOptions(tree_, image, type, /*replace_dir_metadata=*/false);
     auto landed = tree_.Insert(image, std::move(node), opts);
     if (!landed.ok()) return Fail(host, landed.error().message);
+    if (type == NodeType::kFile && st.st_nlink > 1) first_name_.emplace(std::make_pair(st.st_dev, st.st_ino), *landed);
     if (type == NodeType::kDirectory) return ImportChildren(host, image);
     return OkStatus();
   }
@@ -89,6 +104,7 @@ class DirectoryImporter {
   FileTree& tree_;
   fs::path root_;
   const std::string& origin_;
+  std::map<std::pair<dev_t, ino_t>, std::string> first_name_;  // host inode -> image path
 };
 
 }  // namespace

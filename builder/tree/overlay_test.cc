@@ -98,6 +98,27 @@ TEST_F(OverlayTest, WalksInByteOrderSoLaterNamesWin) {
   EXPECT_EQ(tree.Children(""), (std::vector<std::string>{"B", "a", "etc", "usr"}));
 }
 
+// Issue 14: two names of one host inode stay one inode in the image (as mksquashfs and the
+// tarball importer keep them), the first name in import order holding the data.
+TEST_F(OverlayTest, HardLinksStayHardLinks) {
+  ASSERT_EQ(::link((src_ / "usr" / "local" / "bin" / "tool").c_str(), (src_ / "etc" / "tool-link").c_str()), 0);
+  ASSERT_EQ(::link((src_ / "usr" / "local" / "bin" / "tool").c_str(), (src_ / "usr" / "local" / "bin" / "tool2").c_str()), 0);
+  FileTree tree(kClamp);
+  ASSERT_TRUE(ImportDirectory(tree, src_, "/", "overlay").ok());
+  const FileNode* first = tree.Find("etc/tool-link");  // depth first, sorted: etc/ before usr/
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->type, NodeType::kFile);
+  for (const char* other : {"usr/local/bin/tool", "usr/local/bin/tool2"}) {
+    const FileNode* link = tree.Find(other);
+    ASSERT_NE(link, nullptr) << other;
+    EXPECT_EQ(link->type, NodeType::kHardLink) << other;
+    EXPECT_EQ(link->target, "etc/tool-link") << other;
+  }
+  EXPECT_TRUE(tree.Validate().ok());
+  // A file with one name is unaffected.
+  EXPECT_EQ(tree.Find("etc/motd")->type, NodeType::kFile);
+}
+
 TEST_F(OverlayTest, SocketIsAnError) {
   fs::path sock = src_ / "etc" / "control.sock";
   int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
