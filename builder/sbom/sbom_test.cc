@@ -51,6 +51,8 @@ TEST(SpdxTest, DocumentFields) {
   // Image + 2 packages (sorted by name) + 2 inputs.
   ASSERT_EQ(d["packages"].size(), 5u);
   EXPECT_EQ(d["packages"][0]["SPDXID"], "SPDXRef-Image");
+  // The SPDX 2.3 JSON schema's enum spells it with an underscore (issue 14).
+  EXPECT_EQ(d["packages"][0]["primaryPackagePurpose"], "OPERATING_SYSTEM");
   EXPECT_EQ(d["packages"][1]["name"], "bash");
   EXPECT_EQ(d["packages"][1]["licenseDeclared"], "GPL-3.0-or-later");
   EXPECT_EQ(d["packages"][1]["externalRefs"][0]["referenceLocator"], "pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64");

@@ -38,7 +38,7 @@ std::string MakeSpdx(const SbomInput& unsorted) {
                       {"licenseConcluded", kNoAssertion},
                       {"licenseDeclared", kNoAssertion},
                       {"copyrightText", kNoAssertion},
-                      {"primaryPackagePurpose", "OPERATING-SYSTEM"},
+                      {"primaryPackagePurpose", "OPERATING_SYSTEM"},
                       {"comment", "kiln image, architecture " + in.architecture}});
 
   for (std::size_t i = 0; i < in.packages.size(); ++i) {
