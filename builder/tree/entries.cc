@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "builder/common/files.h"
 
@@ -149,7 +151,37 @@ Result<FileNode> MakeNode(const recipe::EntrySpec& entry, const std::string& whe
 
 Result<std::string> ReadContent(const FileContent& content) { return ReadWholeContent(content); }
 
+namespace {
+
+// Host inode of a [[file]] source with more than one name, else nullopt.
+std::optional<std::pair<dev_t, ino_t>> LinkedSource(const FileNode& node) {
+  struct stat st {};
+  if (node.type != NodeType::kFile || node.content.host_path.empty() ||
+      ::stat(node.content.host_path.c_str(), &st) != 0 || st.st_nlink < 2)
+    return std::nullopt;
+  return std::make_pair(st.st_dev, st.st_ino);
+}
+
+// [[file]]s whose sources are hard links of one host file become hard links in the image
+// when they can share an inode (same mode and owner) and the first is still in place.
+bool LinkToEarlier(const FileTree& tree, const std::map<std::pair<dev_t, ino_t>, std::string>& first,
+                   const std::optional<std::pair<dev_t, ino_t>>& inode, FileNode& node) {
+  if (!inode) return false;
+  auto it = first.find(*inode);
+  if (it == first.end()) return false;
+  const FileNode* target = tree.Find(it->second);
+  if (!target || LinkedSource(*target) != inode || target->mode != node.mode || target->uid != node.uid || target->gid != node.gid)
+    return false;
+  node.type = NodeType::kHardLink;
+  node.target = it->second;
+  node.content = {};
+  return true;
+}
+
+}  // namespace
+
 Status ApplyEntries(FileTree& tree, const std::vector<recipe::EntrySpec>& entries) {
+  std::map<std::pair<dev_t, ino_t>, std::string> first_name;  // host inode -> image path
   for (const recipe::EntrySpec& entry : entries) {
     const std::string where = PosText(entry.pos);
     KILN_ASSIGN_OR_RETURN(FileNode node, MakeNode(entry, where));
@@ -157,6 +189,8 @@ Status ApplyEntries(FileTree& tree, const std::vector<recipe::EntrySpec>& entrie
     node.uid = ids.uid;
     node.gid = ids.gid;
     node.mtime = tree.clamp_time();
+    const std::optional<std::pair<dev_t, ino_t>> inode = LinkedSource(node);
+    const bool linked = LinkToEarlier(tree, first_name, inode, node);
 
     auto path = NormalizePath(entry.path);
     if (!path.ok())
@@ -169,6 +203,7 @@ Status ApplyEntries(FileTree& tree, const std::vector<recipe::EntrySpec>& entrie
     if (!landed.ok())
       return MakeError(landed.error().code, where + ": " + KindName(entry.kind) + " '" +
                                                 entry.path + "': " + landed.error().message);
+    if (inode && !linked) first_name[*inode] = *landed;
   }
   return OkStatus();
 }

@@ -1,6 +1,7 @@
 #include "builder/tree/entries.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "builder/common/files.h"
 
@@ -71,6 +72,36 @@ TEST(Entries, DefaultsAndKinds) {
   EXPECT_EQ(tree.Find("var/lib")->mode, 0755u);
   EXPECT_EQ(tree.Find("etc/localtime")->type, NodeType::kSymlink);
   EXPECT_EQ(tree.Find("etc/localtime")->target, "/usr/share/zoneinfo/UTC");
+}
+
+// Issue 14: [[file]] sources that are hard links of one host file stay one inode, when they
+// can (same mode and owner); a copy with another mode stays a separate file.
+TEST(Entries, HardLinkedSourcesStayLinked) {
+  auto tmp = TempDir::Create();
+  ASSERT_TRUE(tmp.ok());
+  ASSERT_TRUE(WriteFile(tmp->path() / "a", "data", 0644).ok());
+  ASSERT_EQ(::link((tmp->path() / "a").c_str(), (tmp->path() / "b").c_str()), 0);
+  ASSERT_TRUE(WriteFile(tmp->path() / "single", "one", 0644).ok());
+  auto e1 = Entry(recipe::EntryKind::kFile, "/usr/bin/a", 1);
+  e1.source = tmp->path() / "a";
+  auto e2 = Entry(recipe::EntryKind::kFile, "/usr/bin/b", 2);
+  e2.source = tmp->path() / "b";
+  auto e3 = Entry(recipe::EntryKind::kFile, "/usr/bin/b-suid", 3);
+  e3.source = tmp->path() / "b";
+  e3.mode = 04755;
+  auto e4 = Entry(recipe::EntryKind::kFile, "/etc/one", 4);
+  e4.source = tmp->path() / "single";
+  auto e5 = Entry(recipe::EntryKind::kFile, "/etc/one-again", 5);
+  e5.source = tmp->path() / "single";
+  FileTree tree(kClamp);
+  Status s = ApplyEntries(tree, {e1, e2, e3, e4, e5});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(tree.Find("usr/bin/a")->type, NodeType::kFile);
+  EXPECT_EQ(tree.Find("usr/bin/b")->type, NodeType::kHardLink);
+  EXPECT_EQ(tree.Find("usr/bin/b")->target, "usr/bin/a");
+  EXPECT_EQ(tree.Find("usr/bin/b-suid")->type, NodeType::kFile);  // another mode: its own inode
+  EXPECT_EQ(tree.Find("etc/one-again")->type, NodeType::kFile);   // one host name: copies, as before
+  EXPECT_TRUE(tree.Validate().ok());
 }
 
 TEST(Entries, DirectoryReplacesMetadataKeepsChildren) {
