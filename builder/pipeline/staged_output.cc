@@ -52,9 +52,11 @@ Status StagedOutput::Commit(const SumsUpdate& sums) {
   UniqueFd dir(::open(out_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0)
     return MakeError(ErrorCode::kIo, "cannot open output directory " + out_dir_.string() + ": " + std::strerror(errno));
+  // A file system without flock (some network ones) publishes unlocked, as before.
   while (::flock(dir.get(), LOCK_EX) != 0) {
-    if (errno != EINTR)
-      return MakeError(ErrorCode::kIo, "cannot lock output directory " + out_dir_.string() + ": " + std::strerror(errno));
+    if (errno == EINTR) continue;
+    if (errno == ENOLCK || errno == EOPNOTSUPP) break;
+    return MakeError(ErrorCode::kIo, "cannot lock output directory " + out_dir_.string() + ": " + std::strerror(errno));
   }
   KILN_TRY(StageMergedSums(sums));
   KILN_TRY(CheckTargets());

@@ -56,3 +56,14 @@ snapshot > "$T/after"
 diff "$T/before" "$T/after" || fail "a failed publication changed the output directory"
 [ -z "$(find "$out" -maxdepth 1 -name '.kiln-staging-*')" ] || fail "a failed publication left a staging directory"
 pass "a failed publication leaves no partial set and no .kiln-staging-*"
+
+# Two builds publishing into one directory at the same time (serialised by a flock on it).
+"$KILN" build "$KILN_SOURCE_DIR/recipes/examples/hello.toml" -o "$T/out2" "${keys[@]}" -q >/dev/null & a=$!
+"$KILN" build "$T/src/second.toml" -o "$T/out2" "${keys[@]}" -q >/dev/null & b=$!
+wait "$a" || fail "concurrent build hello"
+wait "$b" || fail "concurrent build second"
+(cd "$T/out2" && sha256sum --quiet -c SHA256SUMS) || fail "sha256sum -c after concurrent builds"
+grep -q '  hello_1.0.0.raw$' "$T/out2/SHA256SUMS" && grep -q '  second_2.0.raw$' "$T/out2/SHA256SUMS" ||
+  fail "concurrent builds lost a build's lines"
+"$KILN" verify "$T/out2" --cert "$T/keys/kiln.crt" >/dev/null 2>&1 || fail "kiln verify after concurrent builds"
+pass "two concurrent builds into one directory keep both builds' lines"
