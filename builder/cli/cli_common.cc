@@ -4,6 +4,7 @@
 
 #include "builder/cli/commands.h"
 #include "builder/common/size.h"
+#include "builder/common/text_escape.h"
 #include "builder/sources/download_cache.h"
 
 namespace kiln::cli {
@@ -11,9 +12,9 @@ namespace kiln::cli {
 int ReportError(const GlobalOptions& g, const Error& e) {
   if (g.json) {
     nlohmann::json j = {{"ok", false}, {"error", {{"code", ErrorCodeName(e.code)}, {"message", e.ToString()}}}};
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
-    std::fprintf(stderr, "kiln: error: %s\n", e.ToString().c_str());
+    std::fprintf(stderr, "kiln: error: %s\n", EscapeMessageForTerminal(e.ToString()).c_str());
   }
   return ExitCodeFor(e.code);
 }

@@ -44,9 +44,11 @@ struct KeygenOptions {
 };
 int RunKeygen(const GlobalOptions& g, const KeygenOptions& o);
 
-int RunVerify(const GlobalOptions& g, const std::filesystem::path& artifact, const std::string& cert);
+// allow_backing_file: accept qcow2/vmdk images naming other host files (refused by default).
+int RunVerify(const GlobalOptions& g, const std::filesystem::path& artifact, const std::string& cert,
+              bool allow_backing_file);
 int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe);
-int RunInspect(const GlobalOptions& g, const std::filesystem::path& image);
+int RunInspect(const GlobalOptions& g, const std::filesystem::path& image, bool allow_backing_file);
 // kiln diff A B: packages, files and partitions that differ (exit 0 whether or not they do).
 struct RebuildOptions {
   std::filesystem::path manifest;

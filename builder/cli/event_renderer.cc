@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/common/size.h"
+#include "builder/common/text_escape.h"
 
 namespace kiln::cli {
 
@@ -27,7 +28,7 @@ void EventRenderer::operator()(const Event& e) {
       j["done"] = e.done;
       j["total"] = e.total;
     }
-    std::fprintf(stderr, "%s\n", j.dump().c_str());
+    std::fprintf(stderr, "%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return;
   }
   if (quiet_) return;
@@ -39,12 +40,12 @@ void EventRenderer::operator()(const Event& e) {
     last_draw_ = now;
     std::string amount = e.total ? FormatSize(e.done) + " / " + FormatSize(e.total) : FormatSize(e.done);
     int pct = e.total ? static_cast<int>(100.0 * static_cast<double>(e.done) / static_cast<double>(e.total)) : 0;
-    std::fprintf(stderr, "\r\033[K[%s] %s %s (%d%%)", e.stage.c_str(), e.message.c_str(), amount.c_str(), pct);
+    std::fprintf(stderr, "\r\033[K[%s] %s %s (%d%%)", e.stage.c_str(), EscapeMessageForTerminal(e.message).c_str(), amount.c_str(), pct);
     line_open_ = true;
     return;
   }
   Flush();
-  std::fprintf(stderr, "[%s] %s\n", e.stage.c_str(), e.message.c_str());
+  std::fprintf(stderr, "[%s] %s\n", e.stage.c_str(), EscapeMessageForTerminal(e.message).c_str());
 }
 
 }  // namespace kiln::cli

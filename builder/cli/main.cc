@@ -1,13 +1,18 @@
 // kiln's entry point: command-line parsing only; every command lives in its own file.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
+#include <new>
 #include <string>
 
 #include "builder/cli/commands.h"
 #include "builder/common/size.h"
+#include "builder/common/text_escape.h"
 #include "builder/pipeline/pipeline.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int RunCli(int argc, char** argv) {
   using namespace kiln::cli;
   CLI::App app{"kiln: reproducible, signed, immutable OS images from a TOML recipe", "kiln"};
   app.set_version_flag("--version", std::string("kiln ") + kiln::pipeline::KilnVersion());
@@ -57,12 +62,14 @@ int main(int argc, char** argv) {
   std::string verify_cert;
   auto* cmd_verify = app.add_subcommand("verify", "Verify a disk image, manifest, split root or OCI layout offline");
   std::string verify_registry, verify_key;
-  bool verify_insecure = false;
+  bool verify_insecure = false, verify_allow_backing = false;
   cmd_verify->add_option("artifact", verify_artifact, "Artifact to verify");
   cmd_verify->add_option("--cert", verify_cert, "Certificate the artifact must be signed with");
   cmd_verify->add_option("--registry", verify_registry, "Verify the cosign signature of HOST[:PORT]/REPO[:TAG] instead");
   cmd_verify->add_option("--key", verify_key, "Public key (PEM) the --registry signature must verify with");
   cmd_verify->add_flag("--insecure", verify_insecure, "Allow plain http to a loopback registry; skip TLS checks");
+  cmd_verify->add_flag("--allow-backing-file", verify_allow_backing,
+                       "Accept a qcow2/vmdk that names a backing file or external data file (reads that host file)");
 
   PushCommandOptions push;
   auto* cmd_push = app.add_subcommand("push", "Push an OCI layout, or a disk image build as an OCI artifact, to a registry");
@@ -96,6 +103,9 @@ int main(int argc, char** argv) {
   std::filesystem::path inspect_image;
   auto* cmd_inspect = app.add_subcommand("inspect", "Show the partitions, root hash and signer of a disk image");
   cmd_inspect->add_option("image", inspect_image, "Disk image (raw, qcow2 or vmdk)")->required();
+  bool inspect_allow_backing = false;
+  cmd_inspect->add_flag("--allow-backing-file", inspect_allow_backing,
+                        "Accept a qcow2/vmdk that names a backing file or external data file (reads that host file)");
 
   std::filesystem::path diff_a, diff_b;
   auto* cmd_diff = app.add_subcommand("diff", "Show packages, files, partitions and container config that differ between two images");
@@ -153,13 +163,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "kiln verify: give ARTIFACT --cert CERT, or --registry REF --key PUB\n");
       return 2;
     }
-    return RunVerify(g, verify_artifact, verify_cert);
+    return RunVerify(g, verify_artifact, verify_cert, verify_allow_backing);
   }
   if (cmd_push->parsed()) return RunPush(g, push);
   if (cmd_pull->parsed()) return RunPull(g, pull_ref, pull_dir, pull_insecure);
   if (cmd_lock->parsed()) return RunLock(g, lock_recipe);
   if (cmd_rebuild->parsed()) return RunRebuild(g, rebuild);
-  if (cmd_inspect->parsed()) return RunInspect(g, inspect_image);
+  if (cmd_inspect->parsed()) return RunInspect(g, inspect_image, inspect_allow_backing);
   if (cmd_diff->parsed()) return RunDiff(g, diff_a, diff_b);
   if (cmd_boot->parsed()) return RunBoot(g, boot);
   if (cmd_cache->parsed()) {
@@ -167,4 +177,22 @@ int main(int argc, char** argv) {
     return RunCache(g, cache_cmd);
   }
   return 2;
+}
+
+}  // namespace
+
+// Last resort: a library bug that lets an exception escape (bad_alloc, a throwing JSON
+// accessor on untrusted data) ends kiln with exit 1 and a message instead of abort(); the
+// staging and scratch directories are RAII-owned, so unwinding here removes them.
+int main(int argc, char** argv) {
+  try {
+    return RunCli(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fputs("kiln: error: out of memory (an input declares a size kiln cannot hold)\n", stderr);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kiln: internal error: %s\n", kiln::EscapeMessageForTerminal(e.what()).c_str());
+  } catch (...) {
+    std::fputs("kiln: internal error: unknown exception\n", stderr);
+  }
+  return 1;
 }

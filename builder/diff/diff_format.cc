@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "builder/common/text_escape.h"
+
 namespace kiln::diff {
 namespace {
 
@@ -24,7 +26,9 @@ ordered_json FieldsJson(const std::vector<FieldChange>& fields) {
 
 char Sigil(ChangeKind k) { return k == ChangeKind::kAdded ? '+' : k == ChangeKind::kRemoved ? '-' : '~'; }
 
-std::string Short(const std::string& v) { return v.size() == 64 ? v.substr(0, 12) : v; }
+// Names, link targets, versions and labels come from the images: escaped for the terminal.
+std::string E(const std::string& v) { return EscapeForTerminal(v); }
+std::string Short(const std::string& v) { return v.size() == 64 ? v.substr(0, 12) : E(v); }
 
 }  // namespace
 
@@ -57,23 +61,24 @@ std::string DiffToJson(const ImageDiff& d) {
   j["partitions"] = std::move(parts);
   j["config"] = FieldsJson(d.config);
   j["identity"] = d.identity;
-  return j.dump(2) + "\n";
+  // Any bytes may come from an image; invalid UTF-8 becomes U+FFFD instead of a throw.
+  return j.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
 
 std::string DiffToText(const ImageDiff& d) {
-  std::string out = "--- " + d.a + " (" + d.kind_a + ")\n+++ " + d.b + " (" + d.kind_b + ")\n";
+  std::string out = "--- " + E(d.a) + " (" + d.kind_a + ")\n+++ " + E(d.b) + " (" + d.kind_b + ")\n";
   if (d.empty()) out += "no differences in packages, files, partitions or config\n";
   if (!d.packages_added.empty() || !d.packages_removed.empty() || !d.packages_upgraded.empty()) {
     out += "\npackages:\n";
-    for (const auto& p : d.packages_added) out += "  + " + p.name + ":" + p.architecture + " " + p.new_version + "\n";
-    for (const auto& p : d.packages_removed) out += "  - " + p.name + ":" + p.architecture + " " + p.old_version + "\n";
+    for (const auto& p : d.packages_added) out += "  + " + E(p.name) + ":" + E(p.architecture) + " " + E(p.new_version) + "\n";
+    for (const auto& p : d.packages_removed) out += "  - " + E(p.name) + ":" + E(p.architecture) + " " + E(p.old_version) + "\n";
     for (const auto& p : d.packages_upgraded)
-      out += "  ~ " + p.name + ":" + p.architecture + " " + p.old_version + " -> " + p.new_version + "\n";
+      out += "  ~ " + E(p.name) + ":" + E(p.architecture) + " " + E(p.old_version) + " -> " + E(p.new_version) + "\n";
   }
   if (!d.files.empty()) {
     out += "\nfiles:\n";
     for (const auto& f : d.files) {
-      out += std::string("  ") + Sigil(f.kind) + " " + f.path;
+      out += std::string("  ") + Sigil(f.kind) + " " + E(f.path);
       const FileState* s = f.new_state ? &*f.new_state : &*f.old_state;
       if (f.kind != ChangeKind::kChanged) {
         out += " (" + std::string(1, s->type) + ", " + std::to_string(s->size) + " bytes)";
@@ -92,7 +97,7 @@ std::string DiffToText(const ImageDiff& d) {
   if (!d.partitions.empty()) {
     out += "\npartitions:\n";
     for (const auto& p : d.partitions) {
-      out += std::string("  ") + Sigil(p.kind) + " " + p.name;
+      out += std::string("  ") + Sigil(p.kind) + " " + E(p.name);
       std::string sep = ": ";
       for (const auto& c : p.fields) {
         out += sep + c.field + " " + Short(c.old_value) + " -> " + Short(c.new_value);
@@ -105,13 +110,13 @@ std::string DiffToText(const ImageDiff& d) {
     out += "\nconfig:\n";
     for (const auto& c : d.config) {
       char sigil = c.old_value.empty() ? '+' : c.new_value.empty() ? '-' : '~';
-      out += std::string("  ") + sigil + " " + c.field + ": " + (c.old_value.empty() ? "(none)" : c.old_value) +
-             " -> " + (c.new_value.empty() ? "(none)" : c.new_value) + "\n";
+      out += std::string("  ") + sigil + " " + E(c.field) + ": " + (c.old_value.empty() ? "(none)" : E(c.old_value)) +
+             " -> " + (c.new_value.empty() ? "(none)" : E(c.new_value)) + "\n";
     }
   }
   if (!d.identity.empty()) {
     out += "\nidentity (derived from the content, expected to follow it):\n";
-    for (const auto& n : d.identity) out += "  " + n + "\n";
+    for (const auto& n : d.identity) out += "  " + E(n) + "\n";
   }
   return out;
 }

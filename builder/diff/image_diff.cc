@@ -8,6 +8,7 @@
 
 #include "builder/diff/oci_listing.h"
 #include "builder/diff/partition_diff.h"
+#include "builder/diff/squashfs_listing.h"
 
 namespace kiln::diff {
 namespace {
@@ -51,14 +52,14 @@ Result<Side> ReadSide(const std::filesystem::path& path, const std::filesystem::
   Side s;
   if (IsSquashfs(path)) {
     s.kind = "squashfs";
-    KILN_ASSIGN_OR_RETURN(s.root, ReadSquashfsRoot(path, 0, work_dir));
+    KILN_ASSIGN_OR_RETURN(s.root, ReadSquashfsListing(path, 0));
     return s;
   }
   if (LooksLikeGptDisk(path)) {
     s.kind = "disk";
     KILN_ASSIGN_OR_RETURN(s.layout, ReadDiskLayout(path));
     KILN_ASSIGN_OR_RETURN(std::uint64_t offset, RootPartitionOffset(*s.layout, path));
-    KILN_ASSIGN_OR_RETURN(s.root, ReadSquashfsRoot(path, offset, work_dir));
+    KILN_ASSIGN_OR_RETURN(s.root, ReadSquashfsListing(path, offset));
     return s;
   }
   if (LooksLikeTar(path)) {

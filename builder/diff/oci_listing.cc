@@ -155,13 +155,22 @@ Result<json> ReadJsonBlob(const fs::path& layout, const std::string& digest, con
   return j;
 }
 
+// j[key] when j is an object holding a string there, else "": index, manifest and layer
+// descriptors come from the layout's author, and nlohmann's value() throws on other types.
+std::string StringField(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 // Collects the image manifests an index leads to, following nested indexes.
 Status CollectManifests(const fs::path& layout, const json& index, int depth, std::vector<std::string>* out) {
   if (depth > 4) return MakeError(ErrorCode::kInput, layout.string() + ": indexes nested too deeply");
   if (!index.contains("manifests") || !index["manifests"].is_array()) return OkStatus();
   for (const auto& m : index["manifests"]) {
-    const std::string type = m.value("mediaType", "");
-    const std::string digest = m.value("digest", "");
+    if (!m.is_object()) return MakeError(ErrorCode::kInput, layout.string() + ": an index entry is not a JSON object");
+    const std::string type = StringField(m, "mediaType");
+    const std::string digest = StringField(m, "digest");
     if (type == oci::kMediaTypeIndex || type == "application/vnd.docker.distribution.manifest.list.v2+json") {
       KILN_ASSIGN_OR_RETURN(json nested, ReadJsonBlob(layout, digest, "index"));
       KILN_TRY(CollectManifests(layout, nested, depth + 1, out));
@@ -232,9 +241,9 @@ Result<OciListing> ReadOciLayout(const fs::path& layout) {
   OciListing out;
   out.manifest_digest = manifests[0];
   KILN_ASSIGN_OR_RETURN(json manifest, ReadJsonBlob(layout, out.manifest_digest, "manifest"));
-  if (!manifest.contains("config") || !manifest.contains("layers") || !manifest["layers"].is_array())
+  if (!manifest["config"].is_object() || !manifest["layers"].is_array())
     return MakeError(ErrorCode::kInput, layout.string() + ": manifest " + out.manifest_digest + " has no config or layers");
-  const std::string config_digest = manifest["config"].value("digest", "");
+  const std::string config_digest = StringField(manifest["config"], "digest");
   KILN_ASSIGN_OR_RETURN(fs::path config_path, oci::BlobPath(layout, config_digest).WithContext(layout.string()));
   KILN_ASSIGN_OR_RETURN(std::string config_text, ReadFile(config_path).WithContext(layout.string() + ": config"));
   KILN_ASSIGN_OR_RETURN(out.config,
@@ -242,7 +251,7 @@ Result<OciListing> ReadOciLayout(const fs::path& layout) {
 
   std::string dpkg_status;
   for (const auto& l : manifest["layers"]) {
-    const std::string digest = l.value("digest", "");
+    const std::string digest = StringField(l, "digest");
     const std::string what = layout.string() + ": layer " + digest;
     KILN_ASSIGN_OR_RETURN(fs::path blob, oci::BlobPath(layout, digest).WithContext(layout.string()));
     KILN_ASSIGN_OR_RETURN(Layer layer, ReadLayer(blob, what));

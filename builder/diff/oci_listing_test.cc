@@ -238,5 +238,27 @@ TEST(OciListing, ErrorsNameTheInput) {
   EXPECT_FALSE(LooksLikeTar(d->path() / "plain.tar"));
 }
 
+// Issue 14: descriptors of the wrong JSON type are errors, not exceptions (which aborted).
+TEST(OciListing, WrongJsonTypesAreErrors) {
+  auto d = TempDir::Create({}, "kiln-oci-diff-types");
+  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(WriteFile(d->path() / "oci-layout", oci::kOciLayoutJson).ok());
+  const std::string manifest = R"({"schemaVersion":2,"config":"oops","layers":[7]})";
+  const std::string manifest_digest = "sha256:" + ToHex(Sha256Of(manifest));
+  fs::create_directories(d->path() / "blobs/sha256");
+  ASSERT_TRUE(WriteFile(d->path() / "blobs/sha256" / manifest_digest.substr(7), manifest).ok());
+  for (const std::string& index : std::vector<std::string>{
+           R"({"schemaVersion":2,"manifests":[7]})", R"({"schemaVersion":2,"manifests":[{"digest":7,"mediaType":[]}]})",
+        R"({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+            manifest_digest + R"("}]})"}) {
+    SCOPED_TRACE(index);
+    ASSERT_TRUE(WriteFile(d->path() / "index.json", index).ok());
+    Result<OciListing> l = MakeError(ErrorCode::kBuild, "not run");
+    EXPECT_NO_THROW(l = ReadOciLayout(d->path()));
+    ASSERT_FALSE(l.ok());
+    EXPECT_TRUE(l.error().code == ErrorCode::kInput || l.error().code == ErrorCode::kIntegrity) << l.error().ToString();
+  }
+}
+
 }  // namespace
 }  // namespace kiln::diff

@@ -1,12 +1,9 @@
-// The contents of a squashfs root as `kiln diff` compares them: every entry's type, mode,
+// The contents of a root tree as `kiln diff` compares them: every entry's type, mode,
 // owner, size, link target and content digest, and the packages in its dpkg database.
-// Read without root privileges through unsquashfs: `-lln` gives owners, modes and device
-// numbers (an unprivileged extraction cannot set them), and an extraction into a scratch
-// directory gives the bytes to hash and the exact link targets.
+// squashfs_listing.h reads one from a squashfs, oci_listing.h from an OCI image.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,15 +30,5 @@ struct RootListing {
   std::vector<sources::Package> packages;  // from var/lib/dpkg/status; empty without one
   bool operator==(const RootListing&) const = default;
 };
-
-// Reads the squashfs file system that starts `offset` bytes into `image` (0 for a split
-// .root.squashfs, the root partition's offset for a disk image). Scratch files go to a
-// temporary directory under work_dir (empty: $TMPDIR) that is removed before returning.
-Result<RootListing> ReadSquashfsRoot(const std::filesystem::path& image, std::uint64_t offset,
-                                     const std::filesystem::path& work_dir);
-
-// Parses `unsquashfs -lln` output (exposed for tests). Link targets are left empty; names
-// of symlinks keep the " -> target" suffix split off at its first occurrence.
-Result<std::map<std::string, FileState>> ParseUnsquashfsListing(std::string_view text);
 
 }  // namespace kiln::diff

@@ -11,48 +11,15 @@
 #include "builder/common/sha256.h"
 #include "builder/common/subprocess.h"
 #include "builder/disk/image_file.h"
+#include "builder/disk/image_references.h"
 
 namespace kiln::disk {
 namespace fs = std::filesystem;
 namespace {
 
-// vmdk sparse header (VMware "Virtual Disk Format 1.1"): magic "KDMV", descriptor offset
-// and size in sectors at bytes 28 and 36 (little-endian 64-bit).
-constexpr char kVmdkMagic[4] = {'K', 'D', 'M', 'V'};
-
-std::uint64_t Get64(const unsigned char* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-
-// The embedded descriptor: its place in the file and its text (up to the first NUL).
-struct Descriptor {
-  std::uint64_t offset = 0;
-  std::uint64_t capacity = 0;  // bytes reserved for it
-  std::string text;
-};
-
-Result<Descriptor> ReadDescriptor(int fd, const fs::path& path) {
-  unsigned char header[512];
-  if (::pread(fd, header, sizeof header, 0) != static_cast<ssize_t>(sizeof header) ||
-      std::memcmp(header, kVmdkMagic, 4) != 0)
-    return MakeError(ErrorCode::kBuild, path.string() + " is not a sparse vmdk (no KDMV header)");
-  Descriptor d;
-  d.offset = Get64(header + 28) * 512;
-  d.capacity = Get64(header + 36) * 512;
-  if (d.capacity == 0 || d.capacity > 1024 * 1024)
-    return MakeError(ErrorCode::kBuild, path.string() + " has no embedded vmdk descriptor");
-  d.text.assign(d.capacity, '\0');
-  if (::pread(fd, d.text.data(), d.text.size(), static_cast<off_t>(d.offset)) != static_cast<ssize_t>(d.capacity))
-    return MakeError(ErrorCode::kIo, "cannot read the vmdk descriptor of " + path.string());
-  d.text.resize(d.text.find('\0') == std::string::npos ? d.capacity : d.text.find('\0'));
-  return d;
-}
-
 // Replaces the value of the CID line (qemu prints it without zero padding, so its length
 // varies) and writes the descriptor back, NUL padded to its reserved size.
-Status WriteCid(int fd, const fs::path& path, Descriptor& d, const std::string& cid) {
+Status WriteCid(int fd, const fs::path& path, VmdkDescriptor& d, const std::string& cid) {
   std::size_t at = d.text.find("\nCID=");
   if (at == std::string::npos) return MakeError(ErrorCode::kBuild, "no CID line in the vmdk descriptor of " + path.string());
   at += 5;
@@ -73,7 +40,7 @@ Status WriteCid(int fd, const fs::path& path, Descriptor& d, const std::string& 
 Status FixVmdkCid(const fs::path& path) {
   ScopedFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
   if (fd.get() < 0) return MakeError(ErrorCode::kIo, "cannot open " + path.string() + ": " + std::strerror(errno));
-  KILN_ASSIGN_OR_RETURN(Descriptor d, ReadDescriptor(fd.get(), path));
+  KILN_ASSIGN_OR_RETURN(VmdkDescriptor d, ReadVmdkDescriptor(fd.get(), path));
   KILN_TRY(WriteCid(fd.get(), path, d, "00000000"));
   KILN_ASSIGN_OR_RETURN(Digest digest, Sha256File(path));
   std::string cid = ToHex(std::span<const std::uint8_t>(digest.data(), 4));
@@ -108,15 +75,15 @@ Status ConvertImage(const fs::path& raw, const fs::path& out, const std::string&
   return OkStatus();
 }
 
-Result<fs::path> ToRaw(const fs::path& image, const fs::path& dir, const std::string& format) {
+Result<fs::path> ToRaw(const fs::path& image, const fs::path& dir, const std::string& format,
+                       bool allow_external_files) {
   if (!fs::is_regular_file(image)) return MakeError(ErrorCode::kInput, "disk image " + image.string() + " does not exist");
+  if (format != "qcow2" && format != "vmdk" && format != "raw")
+    return MakeError(ErrorCode::kInput, "disk image " + image.string() + ": unknown format '" + format + "'");
+  if (!allow_external_files) KILN_TRY(CheckSelfContained(image, format));
   fs::path out = dir / (image.stem().string() + ".raw");
-  ProcessSpec ps = ToolSpec({"qemu-img", "convert", "-q"}, {{"LC_ALL", "C"}}, {});
-  if (!format.empty()) {
-    ps.argv.push_back("-f");
-    ps.argv.push_back(format);
-  }
-  for (std::string a : {"-O", "raw"}) ps.argv.push_back(a);
+  // An explicit -f: qemu-img must never probe a format from untrusted bytes.
+  ProcessSpec ps = ToolSpec({"qemu-img", "convert", "-q", "-f", format, "-O", "raw"}, {{"LC_ALL", "C"}}, {});
   ps.argv.push_back(image.string());
   ps.argv.push_back(out.string());
   KILN_TRY(RunTool(ps, "converting " + image.string() + " to raw", ErrorCode::kInput));

@@ -16,9 +16,11 @@ namespace kiln::disk {
 Status ConvertImage(const std::filesystem::path& raw, const std::filesystem::path& out,
                     const std::string& format);
 
-// Converts image (qcow2, vmdk or raw; format probed by qemu-img unless given) to a sparse raw
-// file dir/<stem>.raw and returns its path. The caller owns dir (usually a TempDir).
+// Converts image of `format` ("qcow2", "vmdk" or "raw"; never probed) to a sparse raw file
+// dir/<stem>.raw and returns its path. The caller owns dir (usually a TempDir). An image that
+// names other host files (backing file, data file, extents) is refused (kInput) unless
+// allow_external_files: see image_references.h.
 Result<std::filesystem::path> ToRaw(const std::filesystem::path& image, const std::filesystem::path& dir,
-                                    const std::string& format = "");
+                                    const std::string& format, bool allow_external_files = false);
 
 }  // namespace kiln::disk

@@ -6,6 +6,7 @@
 
 #include "builder/disk/gpt.h"
 #include "builder/disk/image_file.h"
+#include "builder/disk/image_references.h"
 #include "builder/disk/test_util.h"
 
 namespace kiln::disk {
@@ -97,6 +98,51 @@ TEST_F(ConvertTest, Errors) {
   Result<fs::path> r = ToRaw(junk, tmp.path(), "qcow2");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().ToString().find("junk.qcow2"), std::string::npos);
+}
+
+// Issue 14: an image that names another host file is refused before qemu-img reads it.
+TEST_F(ConvertTest, ImagesNamingHostFilesAreRefused) {
+  TempDir tmp = TempDir::Create().value();
+  fs::path backed = dir_.path() / "backed.qcow2";
+  RunOrFail({"qemu-img", "create", "-q", "-f", "qcow2", "-b", raw_.string(), "-F", "raw", backed.string()});
+  Result<fs::path> r = ToRaw(backed, tmp.path(), "qcow2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInput);
+  EXPECT_NE(r.error().message.find("a backing file"), std::string::npos) << r.error().ToString();
+  EXPECT_NE(r.error().message.find("--allow-backing-file"), std::string::npos);
+  EXPECT_FALSE(fs::exists(tmp.path() / "backed.raw"));
+  Result<fs::path> allowed = ToRaw(backed, tmp.path(), "qcow2", /*allow_external_files=*/true);
+  ASSERT_TRUE(allowed.ok()) << allowed.error().ToString();
+  EXPECT_TRUE(Slurp(*allowed) == Slurp(raw_));
+
+  fs::path data = dir_.path() / "data.raw";
+  fs::path external = dir_.path() / "external.qcow2";
+  RunOrFail({"qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=" + data.string(), external.string(), "1M"});
+  r = ToRaw(external, tmp.path(), "qcow2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("an external data file"), std::string::npos) << r.error().ToString();
+
+  fs::path vmdk = dir_.path() / "self.vmdk";
+  ASSERT_TRUE(ConvertImage(raw_, vmdk, "vmdk").ok());
+  r = ToRaw(vmdk, tmp.path(), "vmdk");
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_TRUE(Slurp(*r) == Slurp(raw_));
+}
+
+TEST(ImageReferencesTest, QemuImgInfoIsReadWithoutThrowing) {
+  const fs::path img = "/x/disk.vmdk";
+  EXPECT_EQ(ExternalReferenceInInfo(R"({"format":"qcow2"})", img), "");
+  EXPECT_EQ(ExternalReferenceInInfo(R"({"backing-filename":"/etc/shadow"})", img), "backing file /etc/shadow");
+  EXPECT_EQ(ExternalReferenceInInfo(R"({"backing-filename":7,"format-specific":"x"})", img), "");
+  EXPECT_EQ(ExternalReferenceInInfo(R"({"format-specific":{"type":"qcow2","data":{"data-file":"/d"}}})", img),
+            "data file /d");
+  EXPECT_EQ(ExternalReferenceInInfo(
+                R"({"format-specific":{"type":"vmdk","data":{"extents":[7,{"filename":"/x/disk.vmdk"}]}}})", img),
+            "");
+  EXPECT_EQ(ExternalReferenceInInfo(R"({"format-specific":{"data":{"extents":[{"filename":"/etc/passwd"}]}}})", img),
+            "extent file /etc/passwd");
+  EXPECT_NE(ExternalReferenceInInfo("[7]", img), "");
+  EXPECT_NE(ExternalReferenceInInfo("not json", img), "");
 }
 
 }  // namespace

@@ -182,7 +182,10 @@ Result<std::pair<ParsedHeader, std::vector<std::uint8_t>>> ReadHeaderAt(int fd, 
   if (p.my_lba != lba)
     return MakeError(ErrorCode::kIntegrity, "GPT header at LBA " + std::to_string(lba) +
                                                 " says it is at LBA " + std::to_string(p.my_lba));
-  if (p.entry_size < 128 || p.entry_size % 8 != 0 || p.entry_count == 0 || p.entry_count > 1024)
+  // UEFI sizes entries 128 * 2^n bytes; anything above 4 KiB only serves to make a reader
+  // allocate (the array is read into memory before its CRC can be checked).
+  if (p.entry_size < 128 || p.entry_size > 4096 || p.entry_size % 8 != 0 || p.entry_count == 0 ||
+      p.entry_count > 1024)
     return MakeError(ErrorCode::kIntegrity, "GPT header at LBA " + std::to_string(lba) +
                                                 " has an unsupported entry array (" +
                                                 std::to_string(p.entry_count) + " x " +

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 #include <nlohmann/json.hpp>
 
 #include "builder/disk/image_file.h"
@@ -142,6 +143,29 @@ TEST_F(GptTest, CorruptEntriesFallBackAndBothBadIsAnError) {
   EXPECT_NE(back.error().message.find("primary: GPT partition entries at LBA 2 have a bad CRC32"),
             std::string::npos) << back.error().message;
   EXPECT_NE(back.error().message.find("backup: GPT header at LBA"), std::string::npos) << back.error().message;
+}
+
+// Issue 14: a header whose entry array is huge but inside a (sparse) huge disk is refused
+// before anything is allocated from its sizes (it was a bad_alloc).
+TEST_F(GptTest, HugeEntryArrayIsRefusedBeforeAllocating) {
+  DiskLayout l = SampleLayout();
+  Write(l);
+  std::filesystem::resize_file(image_, std::uint64_t{1} << 40);  // 1 TiB, sparse
+  ScopedFd fd(::open(image_.c_str(), O_RDWR));
+  ASSERT_GE(fd.get(), 0);
+  unsigned char h[512];
+  ASSERT_EQ(::pread(fd.get(), h, sizeof h, 512), 512);
+  const std::uint32_t entry_size = 256u << 20;  // 128 entries of 256 MiB: 32 GiB
+  for (int i = 0; i < 4; ++i) h[84 + i] = static_cast<unsigned char>(entry_size >> (8 * i));
+  for (int i = 0; i < 4; ++i) h[80 + i] = static_cast<unsigned char>(128u >> (8 * i));
+  for (int i = 0; i < 4; ++i) h[16 + i] = 0;
+  const std::uint32_t header_size = h[12] | (h[13] << 8);
+  const auto crc = static_cast<std::uint32_t>(::crc32(0, h, header_size));
+  for (int i = 0; i < 4; ++i) h[16 + i] = static_cast<unsigned char>(crc >> (8 * i));
+  ASSERT_EQ(::pwrite(fd.get(), h, sizeof h, 512), 512);
+  Result<DiskLayout> back = Read();
+  ASSERT_FALSE(back.ok());
+  EXPECT_NE(back.error().message.find("unsupported entry array"), std::string::npos) << back.error().ToString();
 }
 
 TEST_F(GptTest, NoGptIsAnError) {

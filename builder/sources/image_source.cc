@@ -98,18 +98,23 @@ const char* DiskFormatName(DiskFormat format) {
 Result<DiskFormat> DetectDiskFormat(const std::filesystem::path& image) {
   std::ifstream in(image, std::ios::binary);
   if (!in) return MakeError(ErrorCode::kInput, "disk image " + image.string() + ": cannot open");
-  std::array<unsigned char, 20> header{};
+  std::array<unsigned char, 80> header{};
   in.read(reinterpret_cast<char*>(header.data()), header.size());
   const auto got = static_cast<std::size_t>(in.gcount());
   if (got < 4 || !(header[0] == 'Q' && header[1] == 'F' && header[2] == 'I' && header[3] == 0xfb))
     return DiskFormat::kRaw;
-  if (got < header.size())
+  if (got < 20)
     return MakeError(ErrorCode::kInput,
                      "disk image " + image.string() + ": truncated qcow2 header");
   // qcow2 header: backing_file_offset (u64 BE) at byte 8.
   if (BigEndian(header.data() + 8, 8) != 0)
     return MakeError(ErrorCode::kInput, "disk image " + image.string() +
                                             ": qcow2 images with a backing file are not "
+                                            "supported (flatten it with qemu-img convert)");
+  // Version 3 incompatible_features (byte 72) bit 2: the data lives in another host file.
+  if (BigEndian(header.data() + 4, 4) >= 3 && got >= 80 && (BigEndian(header.data() + 72, 8) & 4))
+    return MakeError(ErrorCode::kInput, "disk image " + image.string() +
+                                            ": qcow2 images with an external data file are not "
                                             "supported (flatten it with qemu-img convert)");
   return DiskFormat::kQcow2;
 }

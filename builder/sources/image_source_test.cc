@@ -176,6 +176,13 @@ TEST_F(ImageSourceTest, DetectsRawAndQcow2AndRefusesBackingFiles) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kInput);
   EXPECT_NE(r.error().message.find("backing file"), std::string::npos);
+  // Issue 14: an external data file is another host file too.
+  const fs::path external = dir_.path() / "external.qcow2";
+  RunTool({"qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=" + (dir_.path() / "data.raw").string(),
+           external.string(), "1M"});
+  r = DetectDiskFormat(external);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("external data file"), std::string::npos);
   r = DetectDiskFormat(dir_.path() / "missing.img");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kInput);

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "builder/common/text_escape.h"
+
 namespace kiln::tree {
 
 namespace fs = std::filesystem;
@@ -88,6 +90,9 @@ class DirectoryImporter {
     std::sort(names.begin(), names.end());  // readdir order is not stable; byte order is
     for (const std::string& name : names) {
       fs::path child = host / name;
+      // Names reach the SBOM, the manifest and OCI layer headers, all UTF-8 (issue 14).
+      if (!IsValidUtf8(name))
+        return Fail(child, "file name is not valid UTF-8; rename it (kiln records names as UTF-8)");
       struct stat st {};
       if (::lstat(child.c_str(), &st) != 0)
         return Fail(child, std::string("cannot stat: ") + std::strerror(errno), ErrorCode::kIo);

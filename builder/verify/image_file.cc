@@ -33,13 +33,13 @@ Result<std::string> DetectImageFormat(const fs::path& path) {
   return std::string("raw");
 }
 
-Result<OpenImage> OpenRawImage(const fs::path& path, const fs::path& work_dir) {
+Result<OpenImage> OpenRawImage(const fs::path& path, const fs::path& work_dir, bool allow_external_files) {
   KILN_ASSIGN_OR_RETURN(std::string format, DetectImageFormat(path));
   std::optional<TempDir> tmp;
   fs::path raw = path;
   if (format != "raw") {
     KILN_ASSIGN_OR_RETURN(TempDir dir, TempDir::Create(work_dir, "kiln-verify"));
-    KILN_ASSIGN_OR_RETURN(raw, disk::ToRaw(path, dir.path(), format));
+    KILN_ASSIGN_OR_RETURN(raw, disk::ToRaw(path, dir.path(), format, allow_external_files));
     tmp = std::move(dir);
   }
   int fd = ::open(raw.c_str(), O_RDONLY | O_CLOEXEC);

@@ -2,6 +2,7 @@
 // to a temporary raw file with qemu-img first (removed when the OpenImage goes away).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 
@@ -26,8 +27,14 @@ class OpenImage {
   std::optional<TempDir> tmp_;
 };
 
+// systemd refuses root-verity-sig partitions larger than this; verify and inspect read one
+// into memory, and its size comes from an untrusted GPT.
+inline constexpr std::uint64_t kMaxSignaturePartitionSize = 4u << 20;
+
 // "raw", "qcow2" or "vmdk" from the file's first bytes.
 Result<std::string> DetectImageFormat(const std::filesystem::path& path);
-Result<OpenImage> OpenRawImage(const std::filesystem::path& path, const std::filesystem::path& work_dir);
+// allow_external_files: accept a qcow2/vmdk that names a backing or data file (--allow-backing-file).
+Result<OpenImage> OpenRawImage(const std::filesystem::path& path, const std::filesystem::path& work_dir,
+                               bool allow_external_files = false);
 
 }  // namespace kiln::verify

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/common/size.h"
+#include "builder/common/text_escape.h"
 #include "builder/disk/gpt.h"
 #include "builder/disk/partition_types.h"
 #include "builder/verify/image_file.h"
@@ -56,10 +57,11 @@ void ProbeFilesystem(int fd, PartitionInfo& p) {
 
 }  // namespace
 
-Result<InspectResult> InspectImage(const std::filesystem::path& image, const std::filesystem::path& work_dir) {
+Result<InspectResult> InspectImage(const std::filesystem::path& image, const std::filesystem::path& work_dir,
+                                   bool allow_external_files) {
   InspectResult r;
   KILN_ASSIGN_OR_RETURN(r.format, DetectImageFormat(image));
-  KILN_ASSIGN_OR_RETURN(OpenImage img, OpenRawImage(image, work_dir));
+  KILN_ASSIGN_OR_RETURN(OpenImage img, OpenRawImage(image, work_dir, allow_external_files));
   KILN_ASSIGN_OR_RETURN(disk::DiskLayout layout, disk::ReadGpt(img.fd()));
   r.disk_guid = layout.disk_guid.ToString();
   r.disk_size = layout.size_bytes;
@@ -78,7 +80,7 @@ Result<InspectResult> InspectImage(const std::filesystem::path& image, const std
     if (part.attributes & disk::kAttrReadOnly) p.flags.push_back("read-only");
     if (part.attributes & disk::kAttrNoAuto) p.flags.push_back("no-auto");
     ProbeFilesystem(img.fd(), p);
-    if (p.filesystem == "verity-sig") {
+    if (p.filesystem == "verity-sig" && part.size <= kMaxSignaturePartitionSize) {
       std::string bytes(part.size, '\0');
       if (verity::ReadFullAt(img.fd(), bytes.data(), bytes.size(), part.offset, "signature").ok()) {
         auto sig = signing::ParseVeritySignature(bytes);
@@ -124,7 +126,8 @@ std::string InspectToJson(const InspectResult& r) {
                                {"uuid", p.uuid}, {"label", p.label}, {"offset", p.offset}, {"size", p.size},
                                {"flags", p.flags}, {"filesystem", p.filesystem}, {"fsLabel", p.fs_label},
                                {"fsUuid", p.fs_uuid}, {"mountpoint", p.mountpoint}});
-  return j.dump(2) + "\n";
+  // Labels and names are the image's bytes: invalid UTF-8 becomes U+FFFD instead of a throw.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string InspectToText(const InspectResult& r) {
@@ -133,21 +136,23 @@ std::string InspectToText(const InspectResult& r) {
   std::snprintf(line, sizeof line, "disk %s  %s  (%s, %llu bytes)\n", r.format.c_str(), r.disk_guid.c_str(),
                 FormatSize(r.disk_size).c_str(), static_cast<unsigned long long>(r.disk_size));
   out += line;
+  // Everything but the numbers comes from the image: escaped, so no terminal sequence passes.
+  const auto E = [](const std::string& v) { return EscapeForTerminal(v); };
   for (auto& p : r.partitions) {
     std::string flags;
     for (auto& f : p.flags) flags += (flags.empty() ? "" : ",") + f;
     std::snprintf(line, sizeof line, "  %d  %-24s %-10s %-22s offset %-12llu size %-10s %s  %s\n", p.number,
-                  p.type_name.c_str(), p.filesystem.c_str(), p.label.c_str(),
+                  p.type_name.c_str(), p.filesystem.c_str(), E(p.label).c_str(),
                   static_cast<unsigned long long>(p.offset), FormatSize(p.size).c_str(), p.uuid.c_str(),
                   flags.c_str());
     out += line;
   }
-  if (!r.root_hash.empty()) out += "root hash    " + r.root_hash + "\n";
+  if (!r.root_hash.empty()) out += "root hash    " + E(r.root_hash) + "\n";
   if (!r.signer_subject.empty() || !r.signer_fingerprint.empty())
-    out += "signed by    " + r.signer_subject + " (sha256 " + r.signer_fingerprint + ")\n";
+    out += "signed by    " + E(r.signer_subject) + " (sha256 " + E(r.signer_fingerprint) + ")\n";
   else
     out += "signed by    (unsigned)\n";
-  if (!r.data_mountpoint.empty()) out += "data mounted " + r.data_mountpoint + "\n";
+  if (!r.data_mountpoint.empty()) out += "data mounted " + E(r.data_mountpoint) + "\n";
   return out;
 }
 

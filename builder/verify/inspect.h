@@ -38,7 +38,8 @@ struct InspectResult {
   std::string data_mountpoint;
 };
 
-Result<InspectResult> InspectImage(const std::filesystem::path& image, const std::filesystem::path& work_dir);
+Result<InspectResult> InspectImage(const std::filesystem::path& image, const std::filesystem::path& work_dir,
+                                   bool allow_external_files = false);
 std::string InspectToJson(const InspectResult& r);
 std::string InspectToText(const InspectResult& r);
 

@@ -19,6 +19,7 @@ struct VerifyOptions {
   signing::Certificate cert;
   unsigned jobs = 1;
   std::filesystem::path work_dir;  // for converting qcow2/vmdk to raw (default: $TMPDIR)
+  bool allow_external_files = false;  // qcow2/vmdk naming backing/data files (--allow-backing-file)
 };
 
 Result<VerifyReport> Verify(const VerifyOptions& options);

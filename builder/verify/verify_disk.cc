@@ -33,7 +33,7 @@ Result<VerifyReport> VerifyDiskImage(const VerifyOptions& opt) {
   VerifyReport report;
   report.artifact = opt.artifact.string();
   report.kind = "disk";
-  KILN_ASSIGN_OR_RETURN(OpenImage image, OpenRawImage(opt.artifact, opt.work_dir));
+  KILN_ASSIGN_OR_RETURN(OpenImage image, OpenRawImage(opt.artifact, opt.work_dir, opt.allow_external_files));
   std::string note;
   auto layout = disk::ReadGpt(image.fd(), &note);
   if (!layout.ok()) {
@@ -55,6 +55,11 @@ Result<VerifyReport> VerifyDiskImage(const VerifyOptions& opt) {
   }
   if (!sig) {
     report.Fail("root-verity-sig", "no signature partition: the image is unsigned");
+    return report;
+  }
+  if (sig->size > kMaxSignaturePartitionSize) {
+    report.Fail("root-verity-sig", "signature partition of " + std::to_string(sig->size) + " bytes is larger than " +
+                                       std::to_string(kMaxSignaturePartitionSize) + " bytes");
     return report;
   }
   std::string sig_bytes(sig->size, '\0');
