@@ -8,22 +8,29 @@
 
 namespace kiln::cli {
 
-int RunVerify(const GlobalOptions& g, const std::filesystem::path& artifact, const std::string& cert_path) {
+int RunVerify(const GlobalOptions& g, const std::filesystem::path& artifact, const std::string& cert_path,
+              const std::filesystem::path& manifest) {
   auto cert = signing::LoadCertificate(cert_path);
   if (!cert.ok()) return ReportError(g, Error{ErrorCode::kUsage, cert.error().ToString(), {}});
-  verify::VerifyOptions opt{artifact, *cert, EffectiveJobs(g), {}};
+  verify::VerifyOptions opt{artifact, *cert, EffectiveJobs(g), {}, manifest};
   auto report = verify::Verify(opt);
   if (!report.ok()) return ReportError(g, report.error());
   bool ok = report->ok();
   if (g.json) {
     nlohmann::json j = {{"ok", ok}, {"artifact", report->artifact}, {"kind", report->kind}};
     j["checks"] = nlohmann::json::array();
-    for (auto& c : report->checks) j["checks"].push_back({{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+    for (auto& c : report->checks)
+      j["checks"].push_back({{"name", c.name}, {"ok", c.ok}, {"status", verify::CoverageName(c.coverage)},
+                             {"detail", c.detail}});
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     for (auto& c : report->checks) {
-      if (c.ok) std::printf("ok    %s: %s\n", c.name.c_str(), c.detail.c_str());
-      else std::fprintf(stderr, "FAIL  %s: %s\n", c.name.c_str(), c.detail.c_str());
+      switch (c.coverage) {
+        case verify::Coverage::kVerified: std::printf("ok           %s: %s\n", c.name.c_str(), c.detail.c_str()); break;
+        case verify::Coverage::kWritable: std::printf("writable     %s: %s\n", c.name.c_str(), c.detail.c_str()); break;
+        case verify::Coverage::kNotCovered: std::printf("not covered  %s: %s\n", c.name.c_str(), c.detail.c_str()); break;
+        case verify::Coverage::kFailed: std::fprintf(stderr, "FAIL         %s: %s\n", c.name.c_str(), c.detail.c_str()); break;
+      }
     }
     if (ok) std::printf("%s: verified\n", artifact.c_str());
     else std::fprintf(stderr, "kiln: verification failed: %s: %s\n", report->first_failure()->name.c_str(),

@@ -44,7 +44,8 @@ struct KeygenOptions {
 };
 int RunKeygen(const GlobalOptions& g, const KeygenOptions& o);
 
-int RunVerify(const GlobalOptions& g, const std::filesystem::path& artifact, const std::string& cert);
+int RunVerify(const GlobalOptions& g, const std::filesystem::path& artifact, const std::string& cert,
+              const std::filesystem::path& manifest = {});
 int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe);
 int RunInspect(const GlobalOptions& g, const std::filesystem::path& image);
 // kiln diff A B: packages, files and partitions that differ (exit 0 whether or not they do).
@@ -69,7 +70,8 @@ struct PushCommandOptions {
   bool insecure = false;
 };
 int RunPush(const GlobalOptions& g, const PushCommandOptions& o);
-int RunPull(const GlobalOptions& g, const std::string& ref, const std::filesystem::path& oci_dir, bool insecure);
+int RunPull(const GlobalOptions& g, const std::string& ref, const std::filesystem::path& oci_dir, bool insecure,
+            bool force = false);
 int RunVerifyRegistry(const GlobalOptions& g, const std::string& ref, const std::string& key, bool insecure);
 
 // kiln boot IMAGE [--check] (cmd_boot.cc): QEMU + OVMF, serial console on stdout.

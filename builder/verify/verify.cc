@@ -25,7 +25,7 @@ Result<VerifyReport> VerifyOci(const VerifyOptions& opt) {
     fs::path manifest = opt.artifact.parent_path() / (name.substr(0, name.size() - 4) + ".manifest.json");
     std::error_code ec;
     if (fs::exists(manifest, ec)) {
-      VerifyOptions mo{manifest, opt.cert, opt.jobs, opt.work_dir};
+      VerifyOptions mo{manifest, opt.cert, opt.jobs, opt.work_dir, {}};
       KILN_ASSIGN_OR_RETURN(VerifyReport mr, VerifyManifest(mo));
       report.checks.insert(report.checks.end(), mr.checks.begin(), mr.checks.end());
     } else {
