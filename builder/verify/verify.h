@@ -2,7 +2,8 @@
 // or qcow2/vmdk converted with qemu-img), a build manifest, a split root squashfs with its
 // .verity/.roothash/.roothash.p7s siblings, an OCI layout, or a build output directory (through
 // its one signed manifest). Integrity problems end up in
-// the report (not as errors); an Error means the artifact could not be read at all.
+// the report (not as errors); an Error means the artifact could not be read at all. The report
+// also says which parts no signature covers (docs/security.md#verification).
 #pragma once
 
 #include <filesystem>
