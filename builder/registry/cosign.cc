@@ -14,6 +14,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr long long kMaxPayloadBytes = 64 << 10;
+
 // go-containerregistry's empty image with the payload appended: what cosign pushes as config.
 std::string CosignConfig(const std::string& payload_digest) {
   return R"({"architecture":"","created":"0001-01-01T00:00:00Z","history":[{"created":"0001-01-01T00:00:00Z"}],)"
@@ -85,6 +87,11 @@ Result<std::string> VerifyCosignSignature(const Reference& ref, const signing::P
       auto desc = ParseDescriptor(layer, "signature layer", /*require_size=*/false);
       if (!desc.ok()) {
         last_failure = desc.error().message;
+        continue;
+      }
+      // A cosign payload is a few hundred bytes; a larger one is not fetched into memory.
+      if (desc->size < 0 || desc->size > kMaxPayloadBytes) {
+        last_failure = "payload " + desc->digest + " has no size or is larger than " + std::to_string(kMaxPayloadBytes) + " bytes";
         continue;
       }
       std::string sig_b64;
