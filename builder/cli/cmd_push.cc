@@ -102,11 +102,12 @@ int RunPush(const GlobalOptions& g, const PushCommandOptions& o) {
 }
 
 int RunPull(const GlobalOptions& g, const std::string& ref_text, const std::filesystem::path& oci_dir,
-            bool insecure) {
+            bool insecure, bool force) {
   auto ref = registry::ParseReference(ref_text);
   if (!ref.ok()) return ReportError(g, ref.error());
   registry::PullOptions opts;
   opts.insecure = insecure;
+  opts.force = force;
   auto type = registry::RemoteArtifactType(*ref, opts);
   if (!type.ok()) return ReportError(g, type.error());
   if (*type == registry::kDiskImageArtifactType) {

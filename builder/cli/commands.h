@@ -45,8 +45,9 @@ struct KeygenOptions {
 int RunKeygen(const GlobalOptions& g, const KeygenOptions& o);
 
 // allow_backing_file: accept qcow2/vmdk images naming other host files (refused by default).
+// manifest: the signed build manifest a disk image is compared with (default: beside it).
 int RunVerify(const GlobalOptions& g, const std::filesystem::path& artifact, const std::string& cert,
-              bool allow_backing_file);
+              bool allow_backing_file, const std::filesystem::path& manifest = {});
 int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe);
 int RunInspect(const GlobalOptions& g, const std::filesystem::path& image, bool allow_backing_file);
 // kiln diff A B: packages, files and partitions that differ (exit 0 whether or not they do).
@@ -71,7 +72,8 @@ struct PushCommandOptions {
   bool insecure = false;
 };
 int RunPush(const GlobalOptions& g, const PushCommandOptions& o);
-int RunPull(const GlobalOptions& g, const std::string& ref, const std::filesystem::path& oci_dir, bool insecure);
+int RunPull(const GlobalOptions& g, const std::string& ref, const std::filesystem::path& oci_dir, bool insecure,
+            bool force = false);
 int RunVerifyRegistry(const GlobalOptions& g, const std::string& ref, const std::string& key, bool insecure);
 
 // kiln boot IMAGE [--check] (cmd_boot.cc): QEMU + OVMF, serial console on stdout.

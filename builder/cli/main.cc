@@ -65,6 +65,9 @@ int RunCli(int argc, char** argv) {
   bool verify_insecure = false, verify_allow_backing = false;
   cmd_verify->add_option("artifact", verify_artifact, "Artifact to verify");
   cmd_verify->add_option("--cert", verify_cert, "Certificate the artifact must be signed with");
+  std::filesystem::path verify_manifest;
+  cmd_verify->add_option("--manifest", verify_manifest,
+                         "Signed build manifest a disk image is compared with (default: NAME.manifest.json beside it)");
   cmd_verify->add_option("--registry", verify_registry, "Verify the cosign signature of HOST[:PORT]/REPO[:TAG] instead");
   cmd_verify->add_option("--key", verify_key, "Public key (PEM) the --registry signature must verify with");
   cmd_verify->add_flag("--insecure", verify_insecure, "Allow plain http to a loopback registry; skip TLS checks");
@@ -84,7 +87,9 @@ int RunCli(int argc, char** argv) {
   bool pull_insecure = false;
   auto* cmd_pull = app.add_subcommand("pull", "Pull an image into an OCI layout, or a kiln disk image's files into a directory");
   cmd_pull->add_option("ref", pull_ref, "HOST[:PORT]/REPO:TAG or HOST[:PORT]/REPO@sha256:HEX")->required();
-  cmd_pull->add_option("oci_dir", pull_dir, "Directory for the OCI layout (replaced)")->required();
+  cmd_pull->add_option("oci_dir", pull_dir, "Directory for the OCI layout or the disk image's files (new or empty)")->required();
+  bool pull_force = false;
+  cmd_pull->add_flag("--force", pull_force, "Replace an earlier pull in the directory (never files kiln did not pull)");
   cmd_pull->add_flag("--insecure", pull_insecure, "Allow plain http to a loopback registry; skip TLS checks");
 
   RebuildOptions rebuild;
@@ -163,10 +168,10 @@ int RunCli(int argc, char** argv) {
       std::fprintf(stderr, "kiln verify: give ARTIFACT --cert CERT, or --registry REF --key PUB\n");
       return 2;
     }
-    return RunVerify(g, verify_artifact, verify_cert, verify_allow_backing);
+    return RunVerify(g, verify_artifact, verify_cert, verify_allow_backing, verify_manifest);
   }
   if (cmd_push->parsed()) return RunPush(g, push);
-  if (cmd_pull->parsed()) return RunPull(g, pull_ref, pull_dir, pull_insecure);
+  if (cmd_pull->parsed()) return RunPull(g, pull_ref, pull_dir, pull_insecure, pull_force);
   if (cmd_lock->parsed()) return RunLock(g, lock_recipe);
   if (cmd_rebuild->parsed()) return RunRebuild(g, rebuild);
   if (cmd_inspect->parsed()) return RunInspect(g, inspect_image, inspect_allow_backing);

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "builder/common/confined_file.h"
 #include "builder/common/sha256.h"
 
 namespace kiln::manifest {
@@ -26,6 +28,11 @@ std::string ToJson(const BuildManifest& m) {
                        {"offset", p.offset}, {"size", p.size}, {"attributes", p.attributes},
                        {"filesystem", p.filesystem}});
     j["disk"] = {{"guid", m.disk_guid}, {"size", m.disk_size}, {"partitions", parts}};
+    if (!m.esp_files.empty()) {
+      json esp = json::array();
+      for (auto& f : m.esp_files) esp.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+      j["disk"]["espFiles"] = esp;
+    }
   }
   if (!m.root_hash.empty()) j["rootHash"] = m.root_hash;
   if (!m.certificate_fingerprint.empty()) j["certificateFingerprint"] = m.certificate_fingerprint;
@@ -68,6 +75,17 @@ Result<BuildManifest> ParseManifest(std::string_view text) {
                                 p.at("offset").get<std::uint64_t>(), p.at("size").get<std::uint64_t>(),
                                 p.at("attributes").get<std::uint64_t>(),
                                 p.at("filesystem").get<std::string>()});
+      if (d.contains("espFiles")) {
+        for (auto& f : d.at("espFiles")) {
+          EspFileEntry e{f.at("path").get<std::string>(), f.at("size").get<std::uint64_t>(),
+                         f.at("sha256").get<std::string>()};
+          if (!e.path.starts_with("/") || !IsConfinedRelativePath(std::string_view(e.path).substr(1)))
+            return MakeError(ErrorCode::kInput, "manifest names a malformed ESP path");
+          if (!IsSha256Hex(e.sha256))
+            return MakeError(ErrorCode::kInput, "manifest has a malformed digest for ESP file " + e.path);
+          m.esp_files.push_back(std::move(e));
+        }
+      }
     }
     m.root_hash = j.value("rootHash", "");
     m.certificate_fingerprint = j.value("certificateFingerprint", "");
@@ -79,10 +97,7 @@ Result<BuildManifest> ParseManifest(std::string_view text) {
       ArtifactEntry e{a.at("name").get<std::string>(), a.at("size").get<std::uint64_t>(),
                       a.at("sha256").get<std::string>()};
       // Names are relative paths inside the output directory ("x.raw", "x.oci/index.json").
-      bool escapes = e.name.empty() || e.name.front() == '/' || e.name == "." || e.name == ".." ||
-                     e.name.starts_with("../") || e.name.find("/../") != std::string::npos ||
-                     e.name.ends_with("/..");
-      if (escapes)
+      if (!IsConfinedRelativePath(e.name))
         return MakeError(ErrorCode::kInput, "manifest names an artifact outside its directory: '" + e.name + "'");
       if (!IsSha256Hex(e.sha256))
         return MakeError(ErrorCode::kInput, "manifest has a malformed digest for " + e.name);
@@ -104,6 +119,7 @@ std::string FormatSha256Sums(std::vector<ArtifactEntry> artifacts) {
 
 Result<std::vector<ArtifactEntry>> ParseSha256Sums(std::string_view text) {
   std::vector<ArtifactEntry> out;
+  std::set<std::string_view> seen;
   std::size_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
@@ -111,9 +127,15 @@ Result<std::vector<ArtifactEntry>> ParseSha256Sums(std::string_view text) {
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     if (line.empty()) continue;
+    const std::string where = "SHA256SUMS line " + std::to_string(line_no);
     if (line.size() < 67 || !IsSha256Hex(line.substr(0, 64)) || line.substr(64, 2) != "  ")
-      return MakeError(ErrorCode::kInput, "SHA256SUMS line " + std::to_string(line_no) + " is malformed");
-    out.push_back({std::string(line.substr(66)), 0, std::string(line.substr(0, 64))});
+      return MakeError(ErrorCode::kInput, where + " is malformed");
+    std::string_view name = line.substr(66);
+    if (!IsConfinedRelativePath(name))
+      return MakeError(ErrorCode::kInput, where + " names a file outside the directory (an absolute path, '..', "
+                                                  "or a control character)");
+    if (!seen.insert(name).second) return MakeError(ErrorCode::kInput, where + " names a file listed before");
+    out.push_back({std::string(name), 0, std::string(line.substr(0, 64))});
   }
   return out;
 }

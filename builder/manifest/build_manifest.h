@@ -42,6 +42,15 @@ struct ArtifactEntry {
   bool operator==(const ArtifactEntry&) const = default;
 };
 
+// A file kiln put on the ESP (boot loader, UKI, loader.conf): the firmware reads these outside
+// dm-verity, so the manifest pins them and `kiln verify IMAGE` compares them.
+struct EspFileEntry {
+  std::string path;  // absolute path on the ESP: "/EFI/Linux/x.efi"
+  std::uint64_t size = 0;
+  std::string sha256;
+  bool operator==(const EspFileEntry&) const = default;
+};
+
 struct PackageEntry {
   std::string name;
   std::string version;
@@ -63,6 +72,7 @@ struct BuildManifest {
   std::string disk_guid;      // empty without a disk image
   std::uint64_t disk_size = 0;
   std::vector<PartitionEntry> partitions;
+  std::vector<EspFileEntry> esp_files;  // sorted by path; empty without a boot loader
   std::string root_hash;      // empty without verity
   std::string certificate_fingerprint;  // empty when unsigned
   std::string data_mountpoint;
@@ -73,8 +83,14 @@ struct BuildManifest {
 
 std::string ToJson(const BuildManifest& m);
 Result<BuildManifest> ParseManifest(std::string_view json);
+// Upper bounds for reading these files from an untrusted directory.
+inline constexpr std::uint64_t kMaxManifestSize = 64ull << 20;
+inline constexpr std::uint64_t kMaxSha256SumsSize = 16ull << 20;
+
 // sha256sum format: "<hex>  <name>\n", sorted by name.
 std::string FormatSha256Sums(std::vector<ArtifactEntry> artifacts);
+// Every name must be a relative path confined to the directory (IsConfinedRelativePath: no
+// absolute path, no "..") and appear once; kInput naming the line otherwise. Sizes are 0.
 Result<std::vector<ArtifactEntry>> ParseSha256Sums(std::string_view text);
 
 }  // namespace kiln::manifest

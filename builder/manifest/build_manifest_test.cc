@@ -36,6 +36,17 @@ TEST(BuildManifest, RoundTrips) {
   EXPECT_EQ(ToJson(*back), json);  // stable serialisation
 }
 
+TEST(BuildManifest, EspFilesRoundTripAndArePathsOnTheEsp) {
+  BuildManifest m = Sample();
+  m.esp_files = {{"/EFI/BOOT/BOOTX64.EFI", 10, std::string(64, '1')}, {"/EFI/Linux/demo_1.0.efi", 20, std::string(64, '2')}};
+  auto back = ParseManifest(ToJson(m));
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(back->esp_files, m.esp_files);
+  EXPECT_EQ(ToJson(Sample()).find("espFiles"), std::string::npos);  // only when there is an ESP
+  m.esp_files[0].path = "/EFI/../../x";
+  EXPECT_FALSE(ParseManifest(ToJson(m)).ok());
+}
+
 TEST(BuildManifest, RejectsArtifactNamesOutsideTheDirectory) {
   BuildManifest m = Sample();
   m.artifacts[0].name = "../etc/passwd";
@@ -53,6 +64,19 @@ TEST(Sha256Sums, SortedAndParsed) {
   ASSERT_EQ(parsed->size(), 2u);
   EXPECT_EQ((*parsed)[1].name, "demo_1.0.raw");
   EXPECT_FALSE(ParseSha256Sums("zz  x\n").ok());
+}
+
+TEST(Sha256Sums, NamesAreConfinedRelativePathsListedOnce) {
+  const std::string h(64, 'a');
+  EXPECT_TRUE(ParseSha256Sums(h + "  x.oci/blobs/sha256/" + h + "\n").ok());  // kiln's own layout lines
+  for (const char* name : {"/dev/zero", "/etc/passwd", "../x", "a/../../x", "a//b", "./x", "a\\b", "x/"}) {
+    auto r = ParseSha256Sums(h + "  " + name + "\n");
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_NE(r.error().message.find("line 1"), std::string::npos) << r.error().message;
+  }
+  auto twice = ParseSha256Sums(h + "  a\n" + h + "  a\n");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("line 2"), std::string::npos);
 }
 
 }  // namespace

@@ -136,6 +136,7 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
     if (esp_files) {
       ctx.Report("boot", "building the unified kernel image and the ESP");
       KILN_ASSIGN_OR_RETURN(spec.files, esp_files(result));
+      result.esp_files = spec.files;
     }
     KILN_TRY(disk::MakeVfat(spec));
   }

@@ -31,6 +31,7 @@ struct DiskImageResult {
   std::string roothash_p7s;     // empty when unsigned
   std::uint64_t root_offset = 0;
   std::uint64_t root_size = 0;  // squashfs bytes (4 KiB aligned)
+  std::vector<disk::VfatFile> esp_files;  // what the ESP was filled with (empty: no boot loader)
 };
 
 // Called once the root hash and the partition table are known (the UKI's command line needs

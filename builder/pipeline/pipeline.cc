@@ -221,6 +221,14 @@ Result<BuildSummary> Build(const BuildRequest& req) {
       KILN_TRY(WriteFile(out.Path(base + ".root.roothash.p7s"), disk.roothash_p7s));
       keep(base + ".root.roothash.p7s");
     }
+    // The firmware reads the ESP outside dm-verity: the manifest pins each file kiln put there.
+    for (const auto& f : disk.esp_files) {
+      KILN_ASSIGN_OR_RETURN(Digest d, Sha256File(f.source));
+      std::error_code ec;
+      m.esp_files.push_back({f.target, fs::file_size(f.source, ec), ToHex(d)});
+    }
+    std::sort(m.esp_files.begin(), m.esp_files.end(),
+              [](const manifest::EspFileEntry& a, const manifest::EspFileEntry& b) { return a.path < b.path; });
     m.root_hash = disk.root_hash_hex;
     m.disk_guid = disk.layout.disk_guid.ToString();
     m.disk_size = disk.layout.size_bytes;
@@ -287,7 +295,6 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     }
   }
 
-  // Manifest, its signature, and SHA256SUMS over everything.
   for (auto& name : artifacts) {
     if (fs::is_directory(out.Path(name))) {
       KILN_ASSIGN_OR_RETURN(auto entries, DescribeTree(out.staging_dir(), name));
@@ -297,8 +304,26 @@ Result<BuildSummary> Build(const BuildRequest& req) {
       m.artifacts.push_back(std::move(a));
     }
   }
-  std::sort(m.artifacts.begin(), m.artifacts.end(),
-            [](const manifest::ArtifactEntry& a, const manifest::ArtifactEntry& b) { return a.name < b.name; });
+  auto by_name = [](const manifest::ArtifactEntry& a, const manifest::ArtifactEntry& b) { return a.name < b.name; };
+  std::sort(m.artifacts.begin(), m.artifacts.end(), by_name);
+  // Provenance: an in-toto SLSA statement over every artifact, in a DSSE envelope signed with
+  // the build key. No times unless asked: the statement must stay reproducible. The envelope
+  // is made before the manifest so the signed manifest lists it too.
+  if (signer) {
+    std::string lock_sha;
+    for (auto& i : m.inputs)
+      if (i.kind == "debian-lock") lock_sha = i.sha256;
+    KILN_ASSIGN_OR_RETURN(std::string statement, sbom::MakeProvenanceStatement(m, lock_sha));
+    KILN_ASSIGN_OR_RETURN(std::string envelope,
+                          sbom::SignProvenance(statement, signer->key, m.certificate_fingerprint));
+    KILN_TRY(WriteFile(out.Path(base + ".intoto.json"), envelope));
+    keep(base + ".intoto.json");
+    KILN_ASSIGN_OR_RETURN(auto pa, Describe(out.staging_dir(), base + ".intoto.json"));
+    m.artifacts.insert(std::upper_bound(m.artifacts.begin(), m.artifacts.end(), pa, by_name), pa);
+  } else {
+    ctx.Report("provenance", "unsigned build: no provenance envelope written");
+  }
+  // Manifest, its signature, and SHA256SUMS over everything.
   std::vector<manifest::ArtifactEntry> sums = m.artifacts;
   const std::string manifest_name = base + ".manifest.json";
   std::string manifest_json = manifest::ToJson(m);
@@ -312,22 +337,6 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     keep(manifest_name + ".p7s");
     KILN_ASSIGN_OR_RETURN(auto pa, Describe(out.staging_dir(), manifest_name + ".p7s"));
     sums.push_back(pa);
-  }
-  // Provenance: an in-toto SLSA statement over every artifact, in a DSSE envelope signed with
-  // the build key. No times unless asked: the statement must stay reproducible.
-  if (signer) {
-    std::string lock_sha;
-    for (auto& i : m.inputs)
-      if (i.kind == "debian-lock") lock_sha = i.sha256;
-    KILN_ASSIGN_OR_RETURN(std::string statement, sbom::MakeProvenanceStatement(m, lock_sha));
-    KILN_ASSIGN_OR_RETURN(std::string envelope,
-                          sbom::SignProvenance(statement, signer->key, m.certificate_fingerprint));
-    KILN_TRY(WriteFile(out.Path(base + ".intoto.json"), envelope));
-    keep(base + ".intoto.json");
-    KILN_ASSIGN_OR_RETURN(auto pa, Describe(out.staging_dir(), base + ".intoto.json"));
-    sums.push_back(pa);
-  } else {
-    ctx.Report("provenance", "unsigned build: no provenance envelope written");
   }
   // SHA256SUMS is merged with the lines of other builds in the directory while publishing.
   KILN_TRY(out.Commit({std::move(sums), manifest_name}));

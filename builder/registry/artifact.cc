@@ -4,6 +4,7 @@
 
 #include "builder/common/sha256.h"
 #include "builder/oci/image_config.h"
+#include "builder/registry/descriptor.h"
 #include "builder/registry/distribution.h"
 
 namespace kiln::registry {
@@ -95,42 +96,36 @@ Status CheckTitle(const std::string& title) {
   bool bad = title.empty() || title == "." || title == ".." || title.front() == '.' ||
              title.find('/') != std::string::npos || title.find("..") != std::string::npos || title.size() > 255;
   for (unsigned char c : title) bad = bad || c < 0x20 || c == 0x7f || c == '\\';
-  if (bad) return MakeError(ErrorCode::kIntegrity, "artifact file title '" + title + "' is not a plain file name");
+  if (bad)
+    return MakeError(ErrorCode::kIntegrity, "artifact file title '" + EscapedExcerpt(title) + "' is not a plain file name");
   return OkStatus();
 }
 
 std::string ArtifactTypeOf(const json& manifest) {
+  if (!manifest.is_object()) return {};
   if (auto at = manifest.find("artifactType"); at != manifest.end() && at->is_string())
     return at->get<std::string>();
-  if (auto c = manifest.find("config"); c != manifest.end() && c->is_object())
-    return c->value("mediaType", std::string());
+  if (auto c = manifest.find("config"); c != manifest.end()) return StringMember(*c, "mediaType");
   return {};
 }
 
 Result<std::vector<std::string>> FetchArtifactFiles(RegistryClient& client, const std::string& repo,
                                                     const json& manifest, const std::filesystem::path& dir) {
-  if (!manifest.contains("layers") || !manifest["layers"].is_array())
+  auto layers = manifest.is_object() ? manifest.find("layers") : manifest.end();
+  if (!manifest.is_object() || layers == manifest.end() || !layers->is_array())
     return MakeError(ErrorCode::kInput, "artifact manifest of " + repo + " has no layers");
   std::vector<std::string> titles;
+  std::vector<RemoteDescriptor> files;
   std::set<std::string> seen;
-  for (const auto& layer : manifest["layers"]) {
-    std::string title;
-    if (layer.contains("annotations") && layer["annotations"].is_object())
-      title = layer["annotations"].value(kAnnotationTitle, std::string());
-    KILN_TRY(CheckTitle(title).WithContext("artifact of " + repo));
-    if (!seen.insert(title).second)
-      return MakeError(ErrorCode::kIntegrity, "artifact of " + repo + " names '" + title + "' twice");
-    std::string digest = layer.value("digest", std::string());
-    if (!digest.starts_with("sha256:") || !IsSha256Hex(digest.substr(7)))
-      return MakeError(ErrorCode::kIntegrity, "artifact file '" + title + "' of " + repo + " has digest '" + digest + "'");
-    titles.push_back(title);
+  for (const auto& layer : *layers) {
+    KILN_ASSIGN_OR_RETURN(RemoteDescriptor d, ParseDescriptor(layer, "artifact file of " + repo, /*require_size=*/true));
+    KILN_TRY(CheckTitle(d.title).WithContext("artifact of " + repo));
+    if (!seen.insert(d.title).second)
+      return MakeError(ErrorCode::kIntegrity, "artifact of " + repo + " names '" + d.title + "' twice");
+    titles.push_back(d.title);
+    files.push_back(std::move(d));
   }
-  for (const auto& layer : manifest["layers"]) {
-    const std::string title = layer["annotations"].value(kAnnotationTitle, std::string());
-    long long size = layer.contains("size") && layer["size"].is_number() ? layer["size"].get<long long>() : -1;
-    if (size < 0) return MakeError(ErrorCode::kIntegrity, "artifact file '" + title + "' of " + repo + " has no size");
-    KILN_TRY(FetchBlob(client, repo, layer.value("digest", std::string()), size, dir / title));
-  }
+  for (const auto& d : files) KILN_TRY(FetchBlob(client, repo, d.digest, d.size, dir / d.title));
   return titles;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/oci/image_config.h"
+#include "builder/registry/descriptor.h"
 #include "builder/registry/distribution.h"
 #include "signing/base64.h"
 #include "signing/message_signature.h"
@@ -12,6 +13,8 @@ namespace kiln::registry {
 namespace {
 
 using nlohmann::json;
+
+constexpr long long kMaxPayloadBytes = 64 << 10;
 
 // go-containerregistry's empty image with the payload appended: what cosign pushes as config.
 std::string CosignConfig(const std::string& payload_digest) {
@@ -75,15 +78,25 @@ Result<std::string> VerifyCosignSignature(const Reference& ref, const signing::P
                                                   sig_tag + ")");
     return std::move(sig).error();
   }
-  json m = json::parse(sig->bytes);
+  json m = json::parse(sig->bytes, nullptr, false);  // GetManifest checked it is an object
   std::string last_failure = "no " + std::string(kCosignPayloadType) + " layer";
-  if (m.contains("layers") && m["layers"].is_array()) {
-    for (const auto& layer : m["layers"]) {
-      if (layer.value("mediaType", "") != kCosignPayloadType) continue;
+  auto layers = m.find("layers");
+  if (layers != m.end() && layers->is_array()) {
+    for (const auto& layer : *layers) {
+      if (StringMember(layer, "mediaType") != kCosignPayloadType) continue;
+      auto desc = ParseDescriptor(layer, "signature layer", /*require_size=*/false);
+      if (!desc.ok()) {
+        last_failure = desc.error().message;
+        continue;
+      }
+      // A cosign payload is a few hundred bytes; a larger one is not fetched into memory.
+      if (desc->size < 0 || desc->size > kMaxPayloadBytes) {
+        last_failure = "payload " + desc->digest + " has no size or is larger than " + std::to_string(kMaxPayloadBytes) + " bytes";
+        continue;
+      }
       std::string sig_b64;
-      if (layer.contains("annotations") && layer["annotations"].is_object())
-        sig_b64 = layer["annotations"].value(kCosignSignatureAnnotation, "");
-      std::string payload_digest = layer.value("digest", "");
+      if (auto ann = layer.find("annotations"); ann != layer.end()) sig_b64 = StringMember(*ann, kCosignSignatureAnnotation);
+      const std::string& payload_digest = desc->digest;
       HttpRequest req;
       req.url = "/v2/" + ref.repository + "/blobs/" + payload_digest;
       req.follow_redirects = true;
@@ -99,7 +112,7 @@ Result<std::string> VerifyCosignSignature(const Reference& ref, const signing::P
         if (payload.contains(p) && payload[p].is_string()) named = payload[p].get<std::string>();
       }
       if (named != digest) {
-        last_failure = "payload names " + (named.empty() ? std::string("no digest") : named) + ", not " + digest;
+        last_failure = "payload names " + (named.empty() ? std::string("no digest") : EscapedExcerpt(named)) + ", not " + digest;
         continue;
       }
       auto raw = signing::Base64Decode(sig_b64);

@@ -9,7 +9,9 @@
 #include "builder/manifest/build_manifest.h"
 #include "builder/oci/image_config.h"
 #include "builder/registry/artifact.h"
+#include "builder/registry/descriptor.h"
 #include "builder/registry/distribution.h"
+#include "builder/registry/pull_target.h"
 
 namespace kiln::registry {
 
@@ -123,7 +125,7 @@ Result<PushResult> PushDiskImage(const fs::path& out_dir, const Reference& ref, 
 Result<std::string> RemoteArtifactType(const Reference& ref, const RegistryOptions& opts) {
   KILN_ASSIGN_OR_RETURN(RegistryClient client, RegistryClient::Create(ref.registry, opts));
   KILN_ASSIGN_OR_RETURN(FetchedManifest m, GetManifest(client, ref.repository, ref.ManifestName()));
-  return ArtifactTypeOf(json::parse(m.bytes));
+  return ArtifactTypeOf(json::parse(m.bytes, nullptr, false));
 }
 
 Result<DiskPullResult> PullDiskImage(const Reference& ref, const fs::path& dir, const PullOptions& opts) {
@@ -131,22 +133,19 @@ Result<DiskPullResult> PullDiskImage(const Reference& ref, const fs::path& dir, 
     return MakeError(ErrorCode::kUsage, "pull '" + ref.ToString() + "': give a tag or a digest");
   KILN_ASSIGN_OR_RETURN(RegistryClient client, RegistryClient::Create(ref.registry, opts));
   KILN_ASSIGN_OR_RETURN(FetchedManifest m, GetManifest(client, ref.repository, ref.ManifestName()));
-  json j = json::parse(m.bytes);
+  json j = json::parse(m.bytes, nullptr, false);
   if (ArtifactTypeOf(j) != kDiskImageArtifactType)
     return MakeError(ErrorCode::kInput, ref.ToString() + " is not a kiln disk image (artifact type '" +
-                                            ArtifactTypeOf(j) + "')");
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return MakeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
-  KILN_ASSIGN_OR_RETURN(TempDir staging, TempDir::Create(dir, ".kiln-pull"));
+                                            EscapedExcerpt(ArtifactTypeOf(j)) + "')");
+  fs::path target = fs::absolute(dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();
+  KILN_TRY(CheckPullTarget(target, PullKind::kDiskFiles, opts.force));
+  KILN_ASSIGN_OR_RETURN(TempDir staging, CreatePullStaging(target));
   DiskPullResult result;
   result.manifest_digest = m.digest;
   KILN_ASSIGN_OR_RETURN(result.files, FetchArtifactFiles(client, ref.repository, j, staging.path())
                                           .WithContext("pulling " + ref.ToString()));
-  for (const auto& name : result.files) {
-    fs::rename(staging.path() / name, dir / name, ec);
-    if (ec) return MakeError(ErrorCode::kIo, "cannot move " + name + " into " + dir.string() + ": " + ec.message());
-  }
+  KILN_TRY(PublishPull(staging, target, PullKind::kDiskFiles, opts.force));
   return result;
 }
 

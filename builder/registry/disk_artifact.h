@@ -41,9 +41,10 @@ struct DiskPullResult {
   std::vector<std::string> files;  // titles restored into the directory
 };
 
-// Fetches a disk image artifact into dir (created if needed; same-named files replaced,
-// others left alone). Files are fetched into a staging directory inside dir and renamed
-// into place only after every digest checked. kInput when ref is not a kiln disk image.
+// Fetches a disk image artifact into dir. Files are fetched into a staging directory beside
+// dir and swapped into place only after every digest checked (pull_target.h: an existing
+// non-empty dir is refused unless opts.force and it holds only an earlier pull's files).
+// kInput when ref is not a kiln disk image.
 Result<DiskPullResult> PullDiskImage(const Reference& ref, const std::filesystem::path& dir,
                                      const PullOptions& opts);
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/common/sha256.h"
+#include "builder/registry/descriptor.h"
 
 namespace kiln::registry {
 
@@ -62,6 +63,8 @@ Status PutManifest(RegistryClient& client, const std::string& repo, const std::s
 }
 
 Result<FetchedManifest> GetManifest(RegistryClient& client, const std::string& repo, const std::string& name) {
+  if (name.rfind("sha256:", 0) == 0 && !IsSha256Digest(name))
+    return MakeError(ErrorCode::kIntegrity, "manifest digest '" + EscapedExcerpt(name) + "' is not sha256:<64 lowercase hex>");
   HttpRequest req;
   req.url = "/v2/" + repo + "/manifests/" + name;
   req.headers = {kManifestAccept};
@@ -73,6 +76,9 @@ Result<FetchedManifest> GetManifest(RegistryClient& client, const std::string& r
   if (resp.status != 200)
     return MakeError(ErrorCode::kNetwork, "registry " + client.registry() + ": " + what + ": HTTP " +
                                               std::to_string(resp.status));
+  if (resp.body.size() > kMaxManifestBytes)
+    return MakeError(ErrorCode::kInput, "registry " + client.registry() + ": " + what + ": larger than " +
+                                            std::to_string(kMaxManifestBytes) + " bytes");
   FetchedManifest m;
   m.bytes = std::move(resp.body);
   m.digest = DigestOf(m.bytes);
@@ -92,11 +98,15 @@ Result<FetchedManifest> GetManifest(RegistryClient& client, const std::string& r
 
 Status FetchBlob(RegistryClient& client, const std::string& repo, const std::string& digest, long long size,
                  const std::filesystem::path& dest) {
+  if (!IsSha256Digest(digest))
+    return MakeError(ErrorCode::kIntegrity, "registry " + client.registry() + ": blob digest '" +
+                                                EscapedExcerpt(digest) + "' of " + repo + " is not a sha256 digest");
   const std::filesystem::path part = dest.string() + ".part";
   std::unique_ptr<std::FILE, FileCloser> out;
   Sha256 hash;
   long long received = 0;
   bool write_failed = false;
+  bool oversized = false;
   HttpRequest req;
   req.url = "/v2/" + repo + "/blobs/" + digest;
   req.follow_redirects = true;
@@ -106,6 +116,11 @@ Status FetchBlob(RegistryClient& client, const std::string& repo, const std::str
     received = 0;
   };
   req.sink = [&](std::string_view chunk) {
+    // A blob larger than its descriptor says is cut off here, not after the whole download.
+    if (size >= 0 && static_cast<long long>(chunk.size()) > size - received) {
+      oversized = true;
+      return false;
+    }
     if (!out || std::fwrite(chunk.data(), 1, chunk.size(), out.get()) != chunk.size()) {
       write_failed = true;
       return false;
@@ -117,6 +132,12 @@ Status FetchBlob(RegistryClient& client, const std::string& repo, const std::str
   auto resp = client.SendExpect(req, {200}, "fetching blob " + digest + " of " + repo);
   bool closed_ok = out && std::fclose(out.release()) == 0;
   std::error_code ec;
+  if (oversized) {
+    std::filesystem::remove(part, ec);
+    return MakeError(ErrorCode::kIntegrity, "registry " + client.registry() + ": blob " + digest + " of " + repo +
+                                                " is larger than its declared " + std::to_string(size) +
+                                                " bytes: transfer aborted");
+  }
   if (!resp.ok() || write_failed || !closed_ok) {
     std::filesystem::remove(part, ec);
     if (!resp.ok()) return std::move(resp).error();

@@ -29,6 +29,9 @@ Status UploadBlob(RegistryClient& client, const std::string& repo, const std::st
 Status PutManifest(RegistryClient& client, const std::string& repo, const std::string& name,
                    const std::string& media_type, const std::string& bytes);
 
+// The distribution spec asks registries to accept manifests up to 4 MiB; kiln reads no larger.
+inline constexpr std::size_t kMaxManifestBytes = 4u << 20;
+
 struct FetchedManifest {
   std::string bytes;
   std::string media_type;  // from the document, else the Content-Type header
@@ -40,7 +43,8 @@ struct FetchedManifest {
 Result<FetchedManifest> GetManifest(RegistryClient& client, const std::string& repo, const std::string& name);
 
 // GET /v2/<repo>/blobs/<digest> into dest (via dest + ".part"), hashing while streaming;
-// kIntegrity when the bytes do not hash to digest or their size differs from size (-1: any).
+// kIntegrity when digest is not a sha256 digest, the bytes do not hash to it or their size
+// differs from size (-1: any); the transfer is aborted as soon as it exceeds size.
 Status FetchBlob(RegistryClient& client, const std::string& repo, const std::string& digest, long long size,
                  const std::filesystem::path& dest);
 

@@ -1,7 +1,8 @@
 // An in-memory OCI registry on 127.0.0.1 for the registry unit tests (header-only, test use
 // only): blobs (HEAD/GET, POST+PUT ?digest= uploads with a relative Location carrying a
 // query), manifests (PUT/GET by tag or digest). Switches make it misbehave: answer 500 to
-// the next N requests of a method, require Basic auth, or refuse everything with 401.
+// the next N requests of a method, require Basic auth, or refuse everything with 401, or name
+// another token realm. Tests fill `blobs` and `manifests` directly to serve hostile content.
 #pragma once
 
 #include <arpa/inet.h>
@@ -54,6 +55,7 @@ class FakeRegistry {
   std::string basic_auth;              // non-empty: require "Authorization: Basic <this>"
   bool always_401 = false;
   std::string bearer_token;            // non-empty: token auth via GET /token (Basic basic_auth if set)
+  std::string token_realm;             // the challenge's realm (default: http://<Host()>/token)
 
   // Observations (read after the requests; the server is single-threaded).
   int blob_uploads = 0;
@@ -142,8 +144,9 @@ class FakeRegistry {
         return Reply(200, "", "{\"token\":\"" + bearer_token + "\"}");
       }
       if (auth != "Bearer " + bearer_token)
-        return Reply(401, "WWW-Authenticate: Bearer realm=\"http://" + Host() +
-                              "/token\",service=\"fake\",scope=\"repository:app:pull,push\"\r\n", "{}");
+        return Reply(401, "WWW-Authenticate: Bearer realm=\"" +
+                              (token_realm.empty() ? "http://" + Host() + "/token" : token_realm) +
+                              "\",service=\"fake\",scope=\"repository:app:pull,push\"\r\n", "{}");
     } else if (always_401 || (!basic_auth.empty() && auth != "Basic " + basic_auth))
       return Reply(401, "WWW-Authenticate: Basic realm=\"fake\"\r\n", "{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}");
     std::string path = target.substr(0, target.find('?'));

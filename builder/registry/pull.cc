@@ -5,7 +5,9 @@
 #include "builder/common/files.h"
 #include "builder/oci/blob_store.h"
 #include "builder/oci/image_config.h"
+#include "builder/registry/descriptor.h"
 #include "builder/registry/distribution.h"
+#include "builder/registry/pull_target.h"
 
 namespace kiln::registry {
 
@@ -20,13 +22,12 @@ struct Puller {
   PullResult& result;
   std::string architecture;  // of the first image config seen (for index.json)
 
-  Status Blob(const json& desc) {
-    std::string digest = desc.value("digest", std::string());
-    long long size = desc.contains("size") && desc["size"].is_number() ? desc["size"].get<long long>() : -1;
-    KILN_ASSIGN_OR_RETURN(std::filesystem::path path, oci::BlobPath(dir, digest));
+  Status Blob(const json& j, const std::string& what) {
+    KILN_ASSIGN_OR_RETURN(RemoteDescriptor desc, ParseDescriptor(j, what, /*require_size=*/true));
+    KILN_ASSIGN_OR_RETURN(std::filesystem::path path, oci::BlobPath(dir, desc.digest));
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) return OkStatus();
-    KILN_TRY(FetchBlob(client, repo, digest, size, path));
+    KILN_TRY(FetchBlob(client, repo, desc.digest, desc.size, path));
     ++result.blobs;
     return OkStatus();
   }
@@ -38,26 +39,30 @@ struct Puller {
     KILN_ASSIGN_OR_RETURN(std::filesystem::path path, oci::BlobPath(dir, m.digest));
     KILN_TRY(WriteFile(path, m.bytes));
     ++result.blobs;
-    json j = json::parse(m.bytes);  // GetManifest checked it parses
-    if (j.contains("manifests") && j["manifests"].is_array()) {
-      for (const auto& child : j["manifests"]) {
-        std::string digest = child.value("digest", std::string());
-        KILN_ASSIGN_OR_RETURN(FetchedManifest c, Manifest(digest, depth + 1));
+    json j = json::parse(m.bytes, nullptr, false);  // GetManifest checked it is an object
+    const std::string where = "manifest " + m.digest + " of " + repo;
+    if (auto children = j.find("manifests"); children != j.end()) {
+      if (!children->is_array()) return MakeError(ErrorCode::kIntegrity, where + ": manifests is not an array");
+      for (const auto& child : *children) {
+        // A child is fetched by its validated digest only: never by whatever string it holds.
+        KILN_ASSIGN_OR_RETURN(RemoteDescriptor desc, ParseDescriptor(child, where + ": index entry", false));
+        KILN_ASSIGN_OR_RETURN(FetchedManifest c, Manifest(desc.digest, depth + 1));
         (void)c;
       }
       return m;
     }
-    if (!j.contains("config"))
-      return MakeError(ErrorCode::kInput, "manifest " + m.digest + " of " + repo + " has no config");
-    KILN_TRY(Blob(j["config"]));
+    auto config = j.find("config");
+    if (config == j.end()) return MakeError(ErrorCode::kInput, where + " has no config");
+    KILN_TRY(Blob(*config, where + ": config"));
     if (architecture.empty()) {
-      KILN_ASSIGN_OR_RETURN(std::filesystem::path cpath, oci::BlobPath(dir, j["config"].value("digest", "")));
-      KILN_ASSIGN_OR_RETURN(std::string config, ReadFile(cpath));
-      json cj = json::parse(config, nullptr, false);
-      if (cj.is_object()) architecture = cj.value("architecture", std::string());
+      KILN_ASSIGN_OR_RETURN(std::filesystem::path cpath, oci::BlobPath(dir, StringMember(*config, "digest")));
+      KILN_ASSIGN_OR_RETURN(std::string text, ReadFile(cpath));
+      architecture = StringMember(json::parse(text, nullptr, false), "architecture");
     }
-    if (j.contains("layers") && j["layers"].is_array())
-      for (const auto& layer : j["layers"]) KILN_TRY(Blob(layer));
+    if (auto layers = j.find("layers"); layers != j.end()) {
+      if (!layers->is_array()) return MakeError(ErrorCode::kIntegrity, where + ": layers is not an array");
+      for (const auto& layer : *layers) KILN_TRY(Blob(layer, where + ": layer"));
+    }
     return m;
   }
 };
@@ -74,13 +79,12 @@ Result<PullResult> PullLayout(const Reference& ref, const std::filesystem::path&
     return MakeError(ErrorCode::kUsage, "pull '" + ref.ToString() + "': give a tag or a digest");
   std::filesystem::path target = std::filesystem::absolute(oci_dir).lexically_normal();
   if (!target.has_filename()) target = target.parent_path();
-  std::error_code ec;
-  std::filesystem::create_directories(target.parent_path(), ec);
-  KILN_ASSIGN_OR_RETURN(TempDir staging, TempDir::Create(target.parent_path(), "." + target.filename().string()));
+  KILN_TRY(CheckPullTarget(target, PullKind::kOciLayout, opts.force));
+  KILN_ASSIGN_OR_RETURN(TempDir staging, CreatePullStaging(target));
   const std::filesystem::path& dir = staging.path();
+  std::error_code ec;
   std::filesystem::create_directories(dir / "blobs" / "sha256", ec);
   if (ec) return MakeError(ErrorCode::kIo, "cannot create " + (dir / "blobs/sha256").string() + ": " + ec.message());
-  std::filesystem::permissions(dir, std::filesystem::perms(0755), ec);
 
   KILN_ASSIGN_OR_RETURN(RegistryClient client, RegistryClient::Create(ref.registry, opts));
   PullResult result;
@@ -105,14 +109,7 @@ Result<PullResult> PullLayout(const Reference& ref, const std::filesystem::path&
   KILN_TRY(WriteFile(dir / "index.json", index_json));
   KILN_TRY(WriteFile(dir / "oci-layout", oci::kOciLayoutJson));
 
-  if (std::filesystem::exists(target, ec)) {
-    std::filesystem::remove_all(target, ec);
-    if (ec) return MakeError(ErrorCode::kIo, "cannot replace " + target.string() + ": " + ec.message());
-  }
-  std::filesystem::rename(dir, target, ec);
-  if (ec) return MakeError(ErrorCode::kIo, "cannot rename " + dir.string() + " to " + target.string() + ": " +
-                                               ec.message());
-  staging.Release();
+  KILN_TRY(PublishPull(staging, target, PullKind::kOciLayout, opts.force));
   return result;
 }
 

@@ -19,6 +19,8 @@ struct PullOptions : RegistryOptions {
   // The image name for index.json's io.containerd.image.name annotation; empty: the last
   // path component of the repository (kiln pushes NAME_VERSION.oci to .../NAME:VERSION).
   std::string image_name;
+  // Replace an earlier pull in the target directory (never files kiln did not pull there).
+  bool force = false;
 };
 
 struct PullResult {
@@ -26,7 +28,8 @@ struct PullResult {
   int blobs = 0;  // blobs fetched (manifests included)
 };
 
-// Replaces oci_dir (if it exists) only once the whole image is fetched and checked.
+// Writes the layout to oci_dir once the whole image is fetched and checked (pull_target.h:
+// an existing non-empty oci_dir is refused unless opts.force and it holds only a layout).
 Result<PullResult> PullLayout(const Reference& ref, const std::filesystem::path& oci_dir, const PullOptions& opts);
 
 }  // namespace kiln::registry

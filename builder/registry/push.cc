@@ -6,6 +6,7 @@
 #include "builder/oci/blob_store.h"
 #include "builder/oci/image_config.h"
 #include "builder/oci/layout.h"
+#include "builder/registry/descriptor.h"
 #include "builder/registry/distribution.h"
 
 namespace kiln::registry {
@@ -42,16 +43,26 @@ struct Pusher {
     KILN_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
     json m = json::parse(bytes, nullptr, false);
     if (!m.is_object()) return MakeError(ErrorCode::kInput, "manifest " + path.string() + " is not JSON");
-    std::string media_type = m.value("mediaType", std::string());
+    std::string media_type = StringMember(m, "mediaType");
+    const std::string where = "manifest " + path.string();
     if (m.contains("manifests")) {  // an index: children by digest first
       if (media_type.empty()) media_type = oci::kMediaTypeIndex;
-      for (const auto& child : m["manifests"])
-        KILN_TRY(PushManifest(child.value("digest", std::string()), child.value("digest", std::string()), depth + 1));
+      if (!m["manifests"].is_array()) return MakeError(ErrorCode::kInput, where + ": manifests is not an array");
+      for (const auto& child : m["manifests"]) {
+        KILN_ASSIGN_OR_RETURN(RemoteDescriptor d, ParseDescriptor(child, where, false));
+        KILN_TRY(PushManifest(d.digest, d.digest, depth + 1));
+      }
     } else {
       if (media_type.empty()) media_type = oci::kMediaTypeManifest;
-      if (m.contains("config")) KILN_TRY(PushBlob(m["config"].value("digest", std::string())));
+      if (m.contains("config")) {
+        KILN_ASSIGN_OR_RETURN(RemoteDescriptor d, ParseDescriptor(m["config"], where + ": config", false));
+        KILN_TRY(PushBlob(d.digest));
+      }
       if (m.contains("layers") && m["layers"].is_array())
-        for (const auto& layer : m["layers"]) KILN_TRY(PushBlob(layer.value("digest", std::string())));
+        for (const auto& layer : m["layers"]) {
+          KILN_ASSIGN_OR_RETURN(RemoteDescriptor d, ParseDescriptor(layer, where + ": layer", false));
+          KILN_TRY(PushBlob(d.digest));
+        }
     }
     KILN_TRY(PutManifest(client, repo, name, media_type, bytes));
     if (depth == 0) {
@@ -76,7 +87,7 @@ Result<PushResult> PushLayout(const std::filesystem::path& oci_dir, const Refere
   const json* entry = nullptr;
   const auto& entries = index["manifests"];
   for (const auto& e : entries) {
-    std::string name = e.contains("annotations") ? e["annotations"].value(oci::kAnnotationRefName, "") : "";
+    std::string name = e.contains("annotations") ? StringMember(e["annotations"], oci::kAnnotationRefName) : "";
     if (!ref.tag.empty() && (name == ref.tag || oci::DockerTag(name) == ref.tag)) entry = &e;
   }
   if (!entry) {
@@ -90,14 +101,15 @@ Result<PushResult> PushLayout(const std::filesystem::path& oci_dir, const Refere
   result.tag = ref.tag;
   if (result.tag.empty()) {
     std::string name =
-        entry->contains("annotations") ? (*entry)["annotations"].value(oci::kAnnotationRefName, "") : "";
+        entry->contains("annotations") ? StringMember((*entry)["annotations"], oci::kAnnotationRefName) : "";
     if (name.empty())
       return MakeError(ErrorCode::kUsage, "no tag in '" + ref.ToString() + "' and no " +
                                               std::string(oci::kAnnotationRefName) + " in " +
                                               (oci_dir / "index.json").string());
     result.tag = oci::DockerTag(name);
   }
-  result.manifest_digest = entry->value("digest", std::string());
+  KILN_ASSIGN_OR_RETURN(RemoteDescriptor top, ParseDescriptor(*entry, (oci_dir / "index.json").string(), false));
+  result.manifest_digest = top.digest;
   Reference tagged = ref;
   tagged.tag = result.tag;
   result.reference = tagged.ToString();

@@ -23,10 +23,12 @@ struct Reference {
   std::string ToString() const;
 };
 
-// kUsage errors name the reference and what is wrong with it.
+// kUsage errors name the reference and what is wrong with it. The host is validated (a host
+// name, IPv4 address or [IPv6], an optional port 1-65535; no "user@" part).
 Result<Reference> ParseReference(const std::string& text);
 
-// True for 127.0.0.0/8, ::1 and localhost (with or without a port).
+// True for 127.0.0.0/8, ::1 and localhost (with or without a port), parsed strictly: neither
+// "127.0.0.1:1@other.example" nor "127.evil.example" is loopback.
 bool IsLoopbackRegistry(const std::string& registry);
 
 }  // namespace kiln::registry

@@ -1,6 +1,7 @@
 #include "builder/registry/referrers.h"
 
 #include "builder/oci/image_config.h"
+#include "builder/registry/descriptor.h"
 #include "builder/registry/distribution.h"
 
 namespace kiln::registry {
@@ -19,14 +20,14 @@ Status AddToReferrersIndex(RegistryClient& client, const std::string& repo, cons
   json index{{"schemaVersion", 2}, {"mediaType", oci::kMediaTypeIndex}, {"manifests", json::array()}};
   auto existing = GetManifest(client, repo, tag);
   if (existing.ok()) {
-    json j = json::parse(existing->bytes);
-    if (j.contains("manifests") && j["manifests"].is_array()) index = j;
+    json j = json::parse(existing->bytes, nullptr, false);
+    if (j.is_object() && j.contains("manifests") && j["manifests"].is_array()) index = j;
   } else if (existing.error().code != ErrorCode::kInput) {  // kInput: no such tag yet
     return std::move(existing).error();
   }
   json kept = json::array();
   for (const auto& d : index["manifests"])
-    if (d.value("digest", std::string()) != referrer.value("digest", std::string())) kept.push_back(d);
+    if (d.is_object() && StringMember(d, "digest") != StringMember(referrer, "digest")) kept.push_back(d);
   kept.push_back(referrer);
   index["manifests"] = kept;
   return PutManifest(client, repo, tag, oci::kMediaTypeIndex, index.dump())
@@ -49,12 +50,14 @@ Result<std::vector<json>> ListReferrers(RegistryClient& client, const std::strin
       if (fallback.error().code == ErrorCode::kInput) return std::vector<json>();
       return std::move(fallback).error();
     }
-    index = json::parse(fallback->bytes);
+    index = json::parse(fallback->bytes, nullptr, false);
   }
   std::vector<json> out;
-  if (index.contains("manifests") && index["manifests"].is_array())
-    for (const auto& d : index["manifests"])
-      if (artifact_type.empty() || d.value("artifactType", std::string()) == artifact_type) out.push_back(d);
+  if (index.is_object() && index.contains("manifests") && index["manifests"].is_array())
+    for (const auto& d : index["manifests"]) {
+      if (!ParseDescriptor(d, "referrer", false).ok()) continue;  // entries are used by their digest
+      if (artifact_type.empty() || StringMember(d, "artifactType") == artifact_type) out.push_back(d);
+    }
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "builder/registry/descriptor.h"
 #include "builder/registry/reference.h"
 #include "builder/sources/curl_handle.h"
 
@@ -105,9 +106,30 @@ bool IsRetryableCurl(CURLcode rc) {
   }
 }
 
+// A short escaped excerpt of a response body for an error message: never the whole body, never
+// raw control characters.
 std::string Excerpt(const std::string& body) {
-  std::string s = Trim(body.substr(0, 300));
-  return s.empty() ? "" : ": " + s;
+  std::string s = Trim(body.substr(0, 200));
+  return s.empty() ? "" : ": " + EscapedExcerpt(s);
+}
+
+// The token realm must be https; http only with --insecure to a loopback registry whose realm
+// is on loopback too (a file:// or other scheme would make curl read local files).
+Status CheckRealm(const std::string& realm, const std::string& registry, bool insecure) {
+  CurlUrl u(curl_url());
+  auto bad = [&](const std::string& why) {
+    return MakeError(ErrorCode::kAuth, "registry " + registry + ": token realm '" + EscapedExcerpt(realm) + "' " + why);
+  };
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, realm.c_str(), 0) != CURLUE_OK) return bad("is not an URL");
+  char* scheme = nullptr;
+  char* host = nullptr;
+  curl_url_get(u.get(), CURLUPART_SCHEME, &scheme, 0);
+  curl_url_get(u.get(), CURLUPART_HOST, &host, 0);
+  std::unique_ptr<char, decltype(&curl_free)> own_scheme(scheme, &curl_free), own_host(host, &curl_free);
+  std::string sch = scheme ? scheme : "", h = host ? host : "";
+  if (sch == "https") return OkStatus();
+  if (sch == "http" && insecure && IsLoopbackRegistry(registry) && IsLoopbackRegistry(h)) return OkStatus();
+  return bad(sch == "http" ? "is plain http (allowed only with --insecure on loopback)" : "is not https");
 }
 
 Result<std::string> UrlGet(CURLU* u) {
@@ -192,6 +214,9 @@ Result<HttpResponse> RegistryClient::PerformOnce(const HttpRequest& req, const s
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &st);
   curl_easy_setopt(h, CURLOPT_READFUNCTION, &ReadBody);
   curl_easy_setopt(h, CURLOPT_READDATA, &src);
+  // Only http(s), whatever a registry's Location or realm says; plain http only when insecure.
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, opts_.insecure ? "http,https" : "https");
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, opts_.insecure ? "http,https" : "https");
   if (req.follow_redirects) {
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
@@ -270,9 +295,10 @@ Status RegistryClient::Authenticate(const HttpResponse& unauthorized, const std:
     authorization_ = "Basic " + creds->basic;
     return OkStatus();
   }
-  if (challenge->scheme != "bearer") return refuse("unsupported challenge '" + challenge->scheme + "'");
+  if (challenge->scheme != "bearer") return refuse("unsupported challenge '" + EscapedExcerpt(challenge->scheme) + "'");
   std::string realm = challenge->params["realm"];
   if (realm.empty()) return refuse("Bearer challenge without a realm");
+  KILN_TRY(CheckRealm(realm, registry_, opts_.insecure));
   std::string url = realm;
   for (const char* key : {"service", "scope"}) {
     auto it = challenge->params.find(key);
@@ -280,10 +306,10 @@ Status RegistryClient::Authenticate(const HttpResponse& unauthorized, const std:
     // URL-encode the value (scopes contain ':' and ',').
     CurlUrl u(curl_url());
     if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
-      return refuse("malformed token realm '" + realm + "'");
+      return refuse("malformed token realm '" + EscapedExcerpt(realm) + "'");
     std::string kv = std::string(key) + "=" + it->second;
     if (curl_url_set(u.get(), CURLUPART_QUERY, kv.c_str(), CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
-      return refuse("malformed token realm '" + realm + "'");
+      return refuse("malformed token realm '" + EscapedExcerpt(realm) + "'");
     KILN_ASSIGN_OR_RETURN(url, UrlGet(u.get()));
   }
   HttpRequest token_req;
@@ -296,10 +322,10 @@ Status RegistryClient::Authenticate(const HttpResponse& unauthorized, const std:
     return e;
   }
   if (resp->status == 401 || resp->status == 403)
-    return refuse("the token service " + realm + " answered HTTP " + std::to_string(resp->status) +
+    return refuse("the token service " + EscapedExcerpt(realm) + " answered HTTP " + std::to_string(resp->status) +
                   (creds ? " for the credentials in " + creds->source : " (no credentials for it in " + where + ")"));
   if (resp->status != 200)
-    return MakeError(ErrorCode::kNetwork, "token service " + realm + ": HTTP " + std::to_string(resp->status) +
+    return MakeError(ErrorCode::kNetwork, "token service " + EscapedExcerpt(realm) + ": HTTP " + std::to_string(resp->status) +
                                               Excerpt(resp->body));
   auto j = nlohmann::json::parse(resp->body, nullptr, false);
   std::string token;
@@ -310,7 +336,7 @@ Status RegistryClient::Authenticate(const HttpResponse& unauthorized, const std:
         break;
       }
   }
-  if (token.empty()) return refuse("the token service " + realm + " returned no token");
+  if (token.empty()) return refuse("the token service " + EscapedExcerpt(realm) + " returned no token");
   authorization_ = "Bearer " + token;
   return OkStatus();
 }

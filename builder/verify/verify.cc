@@ -4,6 +4,7 @@
 #include <system_error>
 #include <vector>
 
+#include "builder/common/confined_file.h"
 #include "builder/oci/layout.h"
 
 namespace kiln::verify {
@@ -26,7 +27,7 @@ Result<VerifyReport> VerifyOci(const VerifyOptions& opt) {
     fs::path manifest = opt.artifact.parent_path() / (name.substr(0, name.size() - 4) + ".manifest.json");
     std::error_code ec;
     if (fs::exists(manifest, ec)) {
-      VerifyOptions mo{manifest, opt.cert, opt.jobs, opt.work_dir, opt.allow_external_files};
+      VerifyOptions mo{manifest, opt.cert, opt.jobs, opt.work_dir, opt.allow_external_files, {}};
       KILN_ASSIGN_OR_RETURN(VerifyReport mr, VerifyManifest(mo));
       report.checks.insert(report.checks.end(), mr.checks.begin(), mr.checks.end());
     } else {
@@ -58,14 +59,20 @@ Result<VerifyReport> Verify(const VerifyOptions& opt) {
       VerifyReport report;
       report.artifact = opt.artifact.string();
       report.kind = "directory";
+      std::map<std::string, std::string> covered;  // every build's files, for the shared SHA256SUMS
       for (const fs::path& m : manifests) {
         VerifyOptions mo = opt;
         mo.artifact = m;
-        KILN_ASSIGN_OR_RETURN(VerifyReport mr, VerifyManifest(mo));
+        KILN_ASSIGN_OR_RETURN(VerifyReport mr, VerifyManifestFiles(mo, covered));
         const std::string build = m.filename().string();
-        for (Check& c : mr.checks) report.checks.push_back({build + ": " + c.name, c.ok, std::move(c.detail)});
-        if (!mr.ok()) break;  // the first failure decides
+        for (Check& c : mr.checks) {
+          c.name = build + ": " + c.name;
+          report.checks.push_back(std::move(c));
+        }
+        if (!mr.ok()) return report;  // the first failure decides
       }
+      KILN_ASSIGN_OR_RETURN(UniqueFd dir, OpenDirectory(opt.artifact));
+      CheckSha256Sums(dir.get(), covered, report);
       return report;
     }
     return VerifyOci(opt);  // reports the missing oci-layout

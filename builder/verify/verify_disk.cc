@@ -10,6 +10,7 @@
 #include "builder/disk/convert.h"
 #include "builder/disk/gpt.h"
 #include "builder/disk/partition_types.h"
+#include "builder/verify/disk_coverage.h"
 #include "builder/verify/image_file.h"
 #include "builder/verify/verify.h"
 #include "builder/verity/verity_format.h"
@@ -105,6 +106,7 @@ Result<VerifyReport> VerifyDiskImage(const VerifyOptions& opt) {
   in.data_name = "root partition";
   in.hash_name = "root-verity partition";
   KILN_TRY(CheckVerityPair(in, parsed->root_hash_hex, opt.jobs, report));
+  if (report.ok()) KILN_TRY(CheckDiskCoverage(opt, image.fd(), *layout, parsed->root_hash_hex, report));
   return report;
 }
 

@@ -44,6 +44,18 @@ diff -r "$oci" "$T/pulled.oci" || fail "pulled layout differs from the one kiln 
 skopeo inspect "oci:$T/pulled.oci:1.0" >/dev/null || fail "skopeo cannot read the pulled layout"
 pass "kiln pull restores a byte-identical layout"
 
+# --- pull never destroys user data: a directory with other files is refused, even with --force
+mkdir -p "$T/vm" && echo "years of work" > "$T/vm/thesis.tex"
+expect_exit 2 "$KILN" pull "$R/regtest:1.0" "$T/vm" --insecure -q
+grep -q "not empty.*--force" "$T/stderr" || { cat "$T/stderr"; fail "refusal does not mention --force"; }
+expect_exit 2 "$KILN" pull "$R/regtest:1.0" "$T/vm" --insecure -q --force
+[ "$(cat "$T/vm/thesis.tex")" = "years of work" ] && [ "$(ls -A "$T/vm")" = thesis.tex ] || fail "user files touched"
+[ -z "$(ls -A "$T" | grep 'kiln-pull' || true)" ] || fail "a refused pull left a staging directory"
+expect_exit 2 "$KILN" pull "$R/regtest:1.0" "$T/pulled.oci" --insecure -q
+"$KILN" pull "$R/regtest:1.0" "$T/pulled.oci" --insecure -q --force || fail "--force over an earlier pull"
+diff -r "$oci" "$T/pulled.oci" || fail "forced pull differs"
+pass "pull refuses a directory holding user files (files intact), --force replaces only an earlier pull"
+
 # --- cosign signature
 "$KILN" keygen --algorithm ec --name ec --out "$T/keys" >/dev/null
 "$KILN" keygen --algorithm ec --name other --out "$T/keys" >/dev/null
