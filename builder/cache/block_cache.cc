@@ -109,8 +109,10 @@ void BlockCache::Corrupt(const fs::path& entry) {
 BlockCache::ReadOutcome BlockCache::ReadEntry(const Digest& key, const BufferFor& buffer_for, bool touch,
                                                std::uint32_t& kind, std::uint32_t& size) {
   const fs::path entry = EntryPath(key);
-  UniqueFd fd(::open(entry.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME | O_NOFOLLOW));
-  if (!fd.valid() && errno == EPERM) fd = UniqueFd(::open(entry.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  // No symbolic links, and no waiting on a FIFO planted in place of an entry.
+  constexpr int kFlags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+  UniqueFd fd(::open(entry.c_str(), kFlags | O_NOATIME));
+  if (!fd.valid() && errno == EPERM) fd = UniqueFd(::open(entry.c_str(), kFlags));
   if (!fd.valid()) return ReadOutcome::kMissing;
   struct stat st {};
   std::uint8_t head[kHeaderSize];
