@@ -63,6 +63,7 @@ Result<std::optional<fs::path>> LookupBaseTree(const BuildContext& ctx, std::str
   auto text = ReadFile(entry);
   if (!text.ok()) return drop("unreadable");
   std::string t = *text;
+  if (t.size() == 7 + 64 + 1 && t.starts_with("sha256 ")) return drop("unsealed index (an older kiln's, or not kiln's)");
   if (t.size() != 7 + 64 + 1 + 5 + 64 + 1 || !t.starts_with("sha256 ") || t.back() != '\n') return drop("malformed index");
   const std::string hex = t.substr(7, 64);
   if (!IsSha256Hex(hex)) return drop("malformed digest");

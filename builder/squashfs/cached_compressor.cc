@@ -72,7 +72,9 @@ struct CachedCompressor : WrappedCompressor<CachedCompressor> {
 std::string CompressorCacheParams(sqfs_compressor_t* cmp) {
   sqfs_compressor_config_t cfg{};
   cmp->get_configuration(cmp, &cfg);
-  std::string s = "kiln-squashfs-block 1 id=" + std::to_string(cfg.id) + " flags=" + std::to_string(cfg.flags) +
+  // 2: entries are sealed with the per-user cache key; version 1 entries (plain digests)
+  // get other keys, so an upgraded kiln never looks them up (LRU pruning removes them).
+  std::string s = "kiln-squashfs-block 2 id=" + std::to_string(cfg.id) + " flags=" + std::to_string(cfg.flags) +
                   " block=" + std::to_string(cfg.block_size) + " level=" + std::to_string(cfg.level) + " opt=";
   s += ToHex(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(&cfg.opt), sizeof cfg.opt));
   // A new zstd may compress the same block differently; the cache must not mix the two.
