@@ -16,6 +16,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+CacheKey TestKey() {
+  CacheKey::Bytes b{};
+  b.fill(7);
+  return CacheKey(b);
+}
+
 std::vector<std::uint8_t> Bytes(std::string_view s) { return {s.begin(), s.end()}; }
 
 fs::path OnlyEntry(const fs::path& dir) {
@@ -36,7 +42,7 @@ TEST(BlockKey, DependsOnParamsAndBytes) {
 TEST(BlockCache, StoresAndFindsBothKinds) {
   auto dir = TempDir::Create();
   ASSERT_TRUE(dir.ok());
-  auto cache = BlockCache::Open(dir->path() / "blocks");
+  auto cache = BlockCache::Open(dir->path() / "blocks", TestKey());
   ASSERT_TRUE(cache.ok());
   BlockCache& c = **cache;
   Digest k1 = BlockKey("p", Bytes("one")), k2 = BlockKey("p", Bytes("two"));
@@ -61,7 +67,7 @@ TEST(BlockCache, StoresAndFindsBothKinds) {
 TEST(BlockCache, CorruptEntryIsIgnoredAndRemoved) {
   auto dir = TempDir::Create();
   ASSERT_TRUE(dir.ok());
-  auto cache = BlockCache::Open(dir->path());
+  auto cache = BlockCache::Open(dir->path(), TestKey());
   ASSERT_TRUE(cache.ok());
   Digest k = BlockKey("p", Bytes("data"));
   (*cache)->Store(k, BlockKind::kCompressed, Bytes("payload-bytes"));
@@ -82,7 +88,7 @@ TEST(BlockCache, CorruptEntryIsIgnoredAndRemoved) {
 TEST(BlockCache, EntryUnderAnotherKeyIsCorrupt) {
   auto dir = TempDir::Create();
   ASSERT_TRUE(dir.ok());
-  auto cache = BlockCache::Open(dir->path());
+  auto cache = BlockCache::Open(dir->path(), TestKey());
   ASSERT_TRUE(cache.ok());
   Digest a = BlockKey("p", Bytes("a")), b = BlockKey("p", Bytes("b"));
   (*cache)->Store(a, BlockKind::kCompressed, Bytes("A"));
@@ -96,10 +102,39 @@ TEST(BlockCache, EntryUnderAnotherKeyIsCorrupt) {
   EXPECT_EQ((*cache)->Lookup(a, out).kind, BlockKind::kCompressed);
 }
 
+// What an attacker with write access to the cache can do: write a well-formed entry whose
+// digest field is recomputed over key, kind, size and payload. Without the user's secret key
+// it cannot be a valid MAC, so the entry is ignored.
+TEST(BlockCache, ForgedEntryWithRecomputedDigestIsIgnored) {
+  auto dir = TempDir::Create();
+  ASSERT_TRUE(dir.ok());
+  auto cache = BlockCache::Open(dir->path(), TestKey());
+  ASSERT_TRUE(cache.ok());
+  Digest k = BlockKey("p", Bytes("data"));
+  const std::string payload = "evil-payload";
+  std::string head = "KILNBLK1";
+  std::uint8_t fields[8] = {1, 0, 0, 0, static_cast<std::uint8_t>(payload.size()), 0, 0, 0};
+  head.append(reinterpret_cast<const char*>(fields), 8);
+  Sha256 h;
+  h.Update(k.data(), k.size());
+  h.Update(fields, sizeof fields);
+  h.Update(payload);
+  Digest d = h.Finish();
+  const std::string hex = ToHex(k);
+  fs::create_directories(dir->path() / hex.substr(0, 2));
+  ASSERT_TRUE(WriteFile(dir->path() / hex.substr(0, 2) / hex,
+                        head + std::string(d.begin(), d.end()) + payload).ok());
+  std::vector<std::uint8_t> out(64);
+  EXPECT_EQ((*cache)->Lookup(k, out).kind, BlockKind::kMiss);
+  EXPECT_EQ((*cache)->stats().corrupt, 1u);
+  std::vector<std::uint8_t> read;
+  EXPECT_EQ((*cache)->Read(k, read), BlockKind::kMiss);
+}
+
 TEST(BlockCache, ThreadsShareOneCache) {
   auto dir = TempDir::Create();
   ASSERT_TRUE(dir.ok());
-  auto cache = BlockCache::Open(dir->path());
+  auto cache = BlockCache::Open(dir->path(), TestKey());
   ASSERT_TRUE(cache.ok());
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
@@ -124,7 +159,7 @@ TEST(BlockCache, ThreadsShareOneCache) {
 TEST(PruneCache, RemovesLeastRecentlyUsedFirst) {
   auto dir = TempDir::Create();
   ASSERT_TRUE(dir.ok());
-  auto cache = BlockCache::Open(dir->path() / "blocks");
+  auto cache = BlockCache::Open(dir->path() / "blocks", TestKey());
   ASSERT_TRUE(cache.ok());
   std::vector<Digest> keys;
   for (int i = 0; i < 3; ++i) {

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "builder/cli/commands.h"
+#include "builder/common/cache_key.h"
 #include "builder/common/size.h"
 #include "builder/common/text_escape.h"
 #include "builder/sources/download_cache.h"
@@ -34,6 +35,18 @@ BuildContext ContextFromOptions(const GlobalOptions& g, std::function<void(const
   ctx.cache_max = cache_max.ok() ? *cache_max : 0;
   ctx.on_event = std::move(on_event);
   return ctx;
+}
+
+Status UsePrivateCacheDir(const GlobalOptions& g, BuildContext& ctx) {
+  if (ctx.cache_dir.empty())
+    return MakeError(ErrorCode::kUsage,
+                     "no cache directory: neither XDG_CACHE_HOME nor HOME is set to an absolute path; pass --cache DIR");
+  Status s = EnsurePrivateDir(ctx.cache_dir);
+  if (s.ok()) return s;
+  if (!g.cache_dir.empty()) return std::move(s).WithContext("--cache " + g.cache_dir.string());
+  ctx.Report("cache", "warning: building without caches: " + s.error().message);
+  ctx.cache_dir.clear();
+  return OkStatus();
 }
 
 }  // namespace kiln::cli

@@ -43,11 +43,19 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   req.sbom_cyclonedx = o.sbom == "cyclonedx";
   req.source_date_epoch = *sde;
   req.ctx = ContextFromOptions(g, [&render](const Event& e) { render(e); });
+  if (Status c = UsePrivateCacheDir(g, req.ctx); !c.ok()) return ReportError(g, c.error());
   registry::BuildCacheOptions cache;
   cache.cache_from = o.cache_from;
   cache.cache_to = o.cache_to;
+  cache.cache_trust = o.cache_trust;
   cache.insecure = o.cache_insecure;
-  req.before_resolve = [&cache](const recipe::Recipe& r, const BuildContext& c) -> Status {
+  req.before_resolve = [&cache, &o](const recipe::Recipe& r, const BuildContext& c) -> Status {
+    // The build's key signs what --cache-to pushes and its certificate is trusted for
+    // --cache-from; the same precedence as the build's own signer (the pipeline has
+    // already checked that the two match).
+    cache.sign_key = !o.key.empty() ? o.key : r.signing.key;
+    cache.sign_cert = !o.cert.empty() ? o.cert : r.signing.certificate ? r.signing.certificate->string() : "";
+    KILN_TRY(registry::CheckRegistryCacheOptions(cache));
     KILN_TRY(registry::RestoreFromRegistryCache(r, c, cache));
     return registry::MarkBlockPackStart(c, cache);
   };

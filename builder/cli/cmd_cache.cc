@@ -15,7 +15,9 @@ nlohmann::json UsageJson(const cache::CacheUsage& u) { return {{"entries", u.ent
 }  // namespace
 
 int RunCache(const GlobalOptions& g, const CacheCommandOptions& o) {
-  const BuildContext ctx = ContextFromOptions(g, {});
+  BuildContext ctx = ContextFromOptions(g, {});
+  if (ctx.cache_dir.empty() && g.cache_dir.empty())
+    return ReportError(g, MakeError(ErrorCode::kUsage, "no cache directory: neither XDG_CACHE_HOME nor HOME is set; pass --cache DIR"));
   const auto dirs = cache::ManagedCacheDirs(ctx.cache_dir);
   if (o.action == "info") {
     auto u = cache::MeasureCache(dirs);

@@ -21,6 +21,7 @@ int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe_path) {
   if (!work.ok()) return ReportError(g, work.error());
   EventRenderer render(g.json, g.quiet);
   BuildContext ctx = ContextFromOptions(g, [&render](const Event& e) { render(e); });
+  if (Status c = UsePrivateCacheDir(g, ctx); !c.ok()) return ReportError(g, c.error());
   ctx.work_dir = work->path();
   const char* sde = std::getenv("SOURCE_DATE_EPOCH");
   ctx.source_date_epoch = sde ? std::atoll(sde) : recipe->image.source_date_epoch.value_or(0);

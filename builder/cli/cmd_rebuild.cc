@@ -74,6 +74,7 @@ int RunRebuild(const GlobalOptions& g, const RebuildOptions& o) {
   req.allow_unsigned = o.key.empty();
   req.source_date_epoch = recorded->source_date_epoch;
   req.ctx = ContextFromOptions(g, [&render](const Event& e) { render(e); });
+  if (Status c = UsePrivateCacheDir(g, req.ctx); !c.ok()) return ReportError(g, c.error());
   auto built = pipeline::Build(req);
   render.Flush();
   if (!built.ok()) return ReportError(g, built.error());

@@ -30,6 +30,7 @@ struct BuildOptions {
   bool allow_unsigned = false;
   std::string sbom = "spdx";  // spdx | cyclonedx (SPDX is always written; cyclonedx adds .cdx.json)
   std::string cache_from, cache_to;  // registry build cache: HOST[:PORT]/REPO
+  std::vector<std::string> cache_trust;  // --cache-trust CERT (repeatable): who may sign cache_from's entries
   bool cache_insecure = false;       // plain http / no TLS checks for a loopback cache registry
 };
 int RunBuild(const GlobalOptions& g, const BuildOptions& o);
@@ -104,5 +105,10 @@ int ReportError(const GlobalOptions& g, const Error& e);
 unsigned EffectiveJobs(const GlobalOptions& g);
 // jobs, cache directory and offline mode from the global options; events go to `on_event`.
 BuildContext ContextFromOptions(const GlobalOptions& g, std::function<void(const Event&)> on_event);
+// Checks ctx.cache_dir before a command uses it: without HOME or XDG_CACHE_HOME and --cache,
+// a kUsage error (no shared /tmp fallback). A directory that cannot be made private to this
+// user (another user's, a symbolic link) is refused when --cache named it; the default one
+// is skipped with a warning event (ctx.cache_dir cleared: the command runs without caches).
+Status UsePrivateCacheDir(const GlobalOptions& g, BuildContext& ctx);
 
 }  // namespace kiln::cli

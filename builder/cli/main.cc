@@ -40,8 +40,13 @@ int RunCli(int argc, char** argv) {
   cmd_build->add_flag("--unsigned", build.allow_unsigned, "Build a disk image without signatures");
   cmd_build->add_option("--sbom", build.sbom, "Also write a CycloneDX 1.5 SBOM (cyclonedx); SPDX 2.3 is always written")
       ->check(CLI::IsMember({"spdx", "cyclonedx"}));
-  cmd_build->add_option("--cache-from", build.cache_from, "Reuse base trees from this registry repository (HOST[:PORT]/REPO)");
-  cmd_build->add_option("--cache-to", build.cache_to, "Publish base trees to this registry repository (HOST[:PORT]/REPO)");
+  cmd_build->add_option("--cache-from", build.cache_from,
+                        "Reuse signed base trees and compressed blocks from this registry repository (HOST[:PORT]/REPO)");
+  cmd_build->add_option("--cache-to", build.cache_to,
+                        "Publish base trees and compressed blocks, signed with the build key, to this registry repository");
+  cmd_build->add_option("--cache-trust", build.cache_trust,
+                        "Certificate whose signatures make --cache-from entries usable (repeatable; the build's own counts)")
+      ->allow_extra_args(false);
   cmd_build->add_flag("--cache-insecure", build.cache_insecure, "Plain http to a loopback cache registry; skip TLS checks");
 
   std::filesystem::path validate_recipe;

@@ -130,6 +130,13 @@ TEST(ReferrersTest, SbomReferrerGoesIntoTheFallbackIndex) {
   EXPECT_TRUE(ListReferrers(client, "vm", "sha256:" + std::string(64, '0')).value().empty());
 }
 
+// Fixed test identities of signing/testdata.
+CacheSigner TestSigner(const std::string& name) {
+  const fs::path dir = fs::path(KILN_TESTDATA).parent_path().parent_path().parent_path() / "signing" / "testdata";
+  return CacheSigner{signing::LoadPrivateKey((dir / (name + ".key")).string()).value(),
+                     signing::LoadCertificate((dir / (name + ".crt")).string()).value()};
+}
+
 TEST(BuildCacheTest, BaseTreeEntryRoundTrip) {
   FakeRegistry reg;
   auto dir = TempDir::Create().value();
@@ -140,18 +147,58 @@ TEST(BuildCacheTest, BaseTreeEntryRoundTrip) {
   ASSERT_TRUE(WriteFile(dir.path() / "base.tar", "pretend tarball").ok());
   auto blob = sources::StoreBaseTree(a, key, dir.path() / "base.tar").value();
   auto cache = ParseCacheReference(reg.Host() + "/kiln-cache").value();
-  EXPECT_TRUE(PushBaseTree(cache, key, blob, Fast()).value());
-  EXPECT_FALSE(PushBaseTree(cache, key, blob, Fast()).value());  // same bytes already there
+  const CacheSigner signer = TestSigner("rsa");
+  EXPECT_TRUE(PushBaseTree(cache, key, blob, Fast(), signer).value());
+  EXPECT_FALSE(PushBaseTree(cache, key, blob, Fast(), signer).value());  // same bytes and signature already there
   json entry = json::parse(reg.manifests["base-" + key]);
   EXPECT_EQ(entry["artifactType"], kBaseTreeArtifactType);
   EXPECT_EQ(entry["annotations"][kCacheKeyAnnotation], key);
+  ASSERT_TRUE(entry["annotations"][kCacheSignatureAnnotation].is_string());
 
-  EXPECT_FALSE(PullBaseTree(cache, std::string(64, 'd'), b, Fast()).value());
-  EXPECT_TRUE(PullBaseTree(cache, key, b, Fast()).value());
+  CacheTrust trust;
+  trust.trusted.push_back(signer.cert);
+  EXPECT_FALSE(PullBaseTree(cache, std::string(64, 'd'), b, Fast(), trust).value());
+  EXPECT_TRUE(PullBaseTree(cache, key, b, Fast(), trust).value());
   auto local = sources::LookupBaseTree(b, key).value();
   ASSERT_TRUE(local);
   EXPECT_EQ(ReadFile(*local).value(), "pretend tarball");
   EXPECT_EQ(ParseCacheReference(reg.Host() + "/kiln-cache:tag").error().code, ErrorCode::kUsage);
+}
+
+// Entries signed by someone else, unsigned, or signed for another key are refused before
+// their layer is downloaded; nothing reaches the local cache.
+TEST(BuildCacheTest, UntrustedBaseTreeEntriesAreRefused) {
+  FakeRegistry reg;
+  auto dir = TempDir::Create().value();
+  BuildContext a, b;
+  a.cache_dir = dir.path() / "a";
+  b.cache_dir = dir.path() / "b";
+  const std::string key(64, 'c'), other_key(64, 'e');
+  ASSERT_TRUE(WriteFile(dir.path() / "base.tar", "pretend tarball").ok());
+  auto blob = sources::StoreBaseTree(a, key, dir.path() / "base.tar").value();
+  auto cache = ParseCacheReference(reg.Host() + "/kiln-cache").value();
+  ASSERT_TRUE(PushBaseTree(cache, key, blob, Fast(), TestSigner("other_rsa")).value());
+  CacheTrust trust;
+  trust.trusted.push_back(TestSigner("rsa").cert);
+  auto wrong_signer = PullBaseTree(cache, key, b, Fast(), trust);
+  ASSERT_FALSE(wrong_signer.ok());
+  EXPECT_EQ(wrong_signer.error().code, ErrorCode::kIntegrity);
+  EXPECT_NE(wrong_signer.error().message.find("not signed by a trusted certificate"), std::string::npos);
+
+  json entry = json::parse(reg.manifests["base-" + key]);
+  entry["annotations"].erase(kCacheSignatureAnnotation);
+  reg.manifests["base-" + key] = entry.dump();
+  auto unsigned_entry = PullBaseTree(cache, key, b, Fast(), trust);
+  ASSERT_FALSE(unsigned_entry.ok());
+  EXPECT_NE(unsigned_entry.error().message.find("not signed"), std::string::npos);
+
+  // A trusted signature over another key's entry does not move to this key.
+  ASSERT_TRUE(PushBaseTree(cache, other_key, blob, Fast(), TestSigner("rsa")).value());
+  json moved = json::parse(reg.manifests["base-" + other_key]);
+  moved["annotations"][kCacheKeyAnnotation] = key;
+  reg.manifests["base-" + key] = moved.dump();
+  EXPECT_FALSE(PullBaseTree(cache, key, b, Fast(), trust).ok());
+  EXPECT_FALSE(sources::LookupBaseTree(b, key).value());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "builder/common/files.h"
@@ -42,9 +43,17 @@ bool NotBefore(const struct timespec& a, const struct timespec& b) {
   return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec >= b.tv_nsec);
 }
 
+Digest KeyOfName(std::string_view name) {
+  Digest k{};
+  auto raw = FromHex(name.substr(3));
+  if (raw.ok() && raw->size() == k.size()) std::copy(raw->begin(), raw->end(), k.begin());
+  return k;
+}
+
 }  // namespace
 
-Result<std::size_t> PackBlockEntries(const fs::path& blocks_dir, const fs::path& since_marker, const fs::path& out) {
+Result<std::size_t> PackBlockEntries(cache::BlockCache& cache, const fs::path& since_marker, const fs::path& out) {
+  const fs::path& blocks_dir = cache.dir();
   struct stat marker{};
   if (::stat(since_marker.c_str(), &marker) != 0)
     return MakeError(ErrorCode::kIo, "cannot stat " + since_marker.string() + ": " + std::strerror(errno));
@@ -64,25 +73,26 @@ Result<std::size_t> PackBlockEntries(const fs::path& blocks_dir, const fs::path&
   std::sort(names.begin(), names.end());
   KILN_ASSIGN_OR_RETURN(oci::FileSink sink, oci::FileSink::Create(out));
   oci::TarWriter tar(sink);
+  std::size_t packed = 0;
   for (const auto& name : names) {
-    const fs::path path = blocks_dir / name;
-    auto size = fs::file_size(path, ec);
-    if (ec) continue;  // pruned meanwhile: the pack just lacks it
+    const std::optional<std::string> member = cache.Export(KeyOfName(name));
+    if (!member) continue;  // pruned meanwhile, or failed its MAC
     oci::TarHeader h;
     h.path = name;
-    h.size = size;
+    h.size = member->size();
     KILN_TRY(tar.WriteHeader(h));
-    KILN_TRY(tar.WriteFileContents(path));
+    KILN_TRY(tar.WriteData(*member));
+    ++packed;
   }
   KILN_TRY(tar.Finish());
   KILN_TRY(sink.Close());
-  return names.size();
+  return packed;
 }
 
-Result<std::size_t> UnpackBlockEntries(const fs::path& pack, const fs::path& blocks_dir) {
+Result<std::size_t> UnpackBlockEntries(const fs::path& pack, cache::BlockCache& cache) {
   KILN_ASSIGN_OR_RETURN(tree::ArchiveReadPtr a, tree::OpenTarFile(pack));
   std::size_t added = 0;
-  std::string buf(std::size_t{1} << 16, '\0');
+  std::vector<std::uint8_t> member;
   for (;;) {
     archive_entry* e = nullptr;
     int rc = archive_read_next_header(a.get(), &e);
@@ -90,31 +100,24 @@ Result<std::size_t> UnpackBlockEntries(const fs::path& pack, const fs::path& blo
     if (rc < ARCHIVE_WARN) return MakeError(ErrorCode::kInput, pack.string() + ": " + tree::ArchiveErrorText(a.get()));
     const char* raw = archive_entry_pathname(e);
     const std::string name = raw ? raw : "";
-    if (!IsEntryName(name) || archive_entry_filetype(e) != AE_IFREG)
-      return MakeError(ErrorCode::kIntegrity, pack.string() + ": '" + name + "' is not a block cache entry");
-    const fs::path dest = blocks_dir / name;
-    std::error_code ec;
-    if (fs::exists(dest, ec)) continue;  // the local entry wins; libarchive skips the data
-    fs::create_directories(dest.parent_path(), ec);
-    const fs::path tmp = dest.string() + ".unpack." + std::to_string(::getpid());
-    {
-      UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-      if (!fd.valid()) return MakeError(ErrorCode::kIo, "cannot create " + tmp.string() + ": " + std::strerror(errno));
-      for (;;) {
-        la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
-        if (n < 0) {
-          fs::remove(tmp, ec);
-          return MakeError(ErrorCode::kInput, pack.string() + ": " + name + ": " + tree::ArchiveErrorText(a.get()));
-        }
-        if (n == 0) break;
-        if (::write(fd.get(), buf.data(), static_cast<std::size_t>(n)) != n) {
-          fs::remove(tmp, ec);
-          return MakeError(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(errno));
-        }
-      }
+    auto bad = [&](const std::string& why) {
+      return MakeError(ErrorCode::kIntegrity, pack.string() + ": '" + name.substr(0, 80) + "' " + why);
+    };
+    if (!IsEntryName(name) || archive_entry_filetype(e) != AE_IFREG) return bad("is not a block cache entry");
+    const la_int64_t size = archive_entry_size(e);
+    if (size < 0 || size > static_cast<la_int64_t>(cache::BlockCache::kMaxEntrySize)) return bad("has an impossible size");
+    member.resize(static_cast<std::size_t>(size));
+    std::size_t got = 0;
+    while (got < member.size()) {
+      la_ssize_t n = archive_read_data(a.get(), member.data() + got, member.size() - got);
+      if (n < 0) return MakeError(ErrorCode::kInput, pack.string() + ": " + name + ": " + tree::ArchiveErrorText(a.get()));
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
     }
-    fs::rename(tmp, dest, ec);
-    if (ec) return MakeError(ErrorCode::kIo, "cannot rename " + tmp.string() + ": " + ec.message());
+    if (got != member.size()) return bad("is truncated");
+    auto imported = cache.Import(KeyOfName(name), member);
+    if (!imported.ok()) return bad(imported.error().message);
+    if (!*imported) continue;  // the local entry wins
     ++added;
   }
   return added;

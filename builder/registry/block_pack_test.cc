@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "builder/common/cache_key.h"
 #include "builder/common/files.h"
 
 namespace kiln::registry {
@@ -19,15 +20,34 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Name(char c) { return std::string(2, c) + "/" + std::string(64, c); }
+CacheKey Key(std::uint8_t fill) {
+  CacheKey::Bytes b{};
+  b.fill(fill);
+  return CacheKey(b);
+}
+
+Digest K(char c) { return cache::BlockKey("p", std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(&c), 1)); }
+
+std::span<const std::uint8_t> Bytes(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+std::string Payload(cache::BlockCache& c, char k) {
+  std::vector<std::uint8_t> p;
+  if (c.Read(K(k), p) == cache::BlockKind::kMiss) return "<miss>";
+  return std::string(p.begin(), p.end());
+}
 
 class BlockPackTest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = TempDir::Create({}, "kiln-blockpack-test").value(); }
   fs::path P(const std::string& s) const { return dir_.path() / s; }
-  void Entry(const fs::path& blocks, char c, const std::string& bytes) {
-    fs::create_directories((blocks / Name(c)).parent_path());
-    ASSERT_TRUE(WriteFile(blocks / Name(c), bytes).ok());
+  std::unique_ptr<cache::BlockCache> Open(const std::string& name, std::uint8_t key) {
+    return std::move(cache::BlockCache::Open(P(name), Key(key)).value());
+  }
+  fs::path EntryPath(cache::BlockCache& c, char k) {
+    const std::string hex = ToHex(K(k));
+    return c.dir() / hex.substr(0, 2) / hex;
   }
   // Sets a file's mtime `seconds` before now.
   static void Age(const fs::path& p, int seconds) {
@@ -41,30 +61,54 @@ class BlockPackTest : public ::testing::Test {
 };
 
 TEST_F(BlockPackTest, PacksOnlyEntriesNewerThanTheMarkerAndRoundTrips) {
-  const fs::path blocks = P("blocks");
-  Entry(blocks, 'a', "old entry");
-  Age(blocks / Name('a'), 3600);
+  auto blocks = Open("blocks", 1);
+  blocks->Store(K('a'), cache::BlockKind::kCompressed, Bytes("old entry"));
+  Age(EntryPath(*blocks, 'a'), 3600);
   ASSERT_TRUE(WriteFile(P("marker"), "").ok());
   Age(P("marker"), 60);
-  Entry(blocks, 'b', "used entry b");
-  Entry(blocks, 'c', "used entry c");
-  ASSERT_TRUE(WriteFile(blocks / "bb" / "not-an-entry", "x").ok());
+  blocks->Store(K('b'), cache::BlockKind::kCompressed, Bytes("used entry b"));
+  blocks->Store(K('c'), cache::BlockKind::kCompressed, Bytes("used entry c"));
+  blocks->Store(K('d'), cache::BlockKind::kUncompressed, {});
+  fs::create_directories(blocks->dir() / "bb");
+  ASSERT_TRUE(WriteFile(blocks->dir() / "bb" / "not-an-entry", "x").ok());
 
-  auto n = PackBlockEntries(blocks, P("marker"), P("pack.tar"));
+  auto n = PackBlockEntries(*blocks, P("marker"), P("pack.tar"));
   ASSERT_TRUE(n.ok()) << n.error().ToString();
-  EXPECT_EQ(*n, 2u);
-  auto again = PackBlockEntries(blocks, P("marker"), P("pack2.tar"));
+  EXPECT_EQ(*n, 3u);
+  auto again = PackBlockEntries(*blocks, P("marker"), P("pack2.tar"));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*ReadFile(P("pack.tar")), *ReadFile(P("pack2.tar"))) << "same entries, same bytes";
 
-  const fs::path other = P("other");
-  Entry(other, 'c', "local c wins");
-  auto added = UnpackBlockEntries(P("pack.tar"), other);
+  // Another user's cache (another key): entries are sealed again with its key.
+  auto other = Open("other", 2);
+  other->Store(K('c'), cache::BlockKind::kCompressed, Bytes("local c wins"));
+  auto added = UnpackBlockEntries(P("pack.tar"), *other);
   ASSERT_TRUE(added.ok()) << added.error().ToString();
-  EXPECT_EQ(*added, 1u);
-  EXPECT_EQ(*ReadFile(other / Name('b')), "used entry b");
-  EXPECT_EQ(*ReadFile(other / Name('c')), "local c wins");
-  EXPECT_FALSE(fs::exists(other / Name('a')));
+  EXPECT_EQ(*added, 2u);
+  EXPECT_EQ(Payload(*other, 'b'), "used entry b");
+  EXPECT_EQ(Payload(*other, 'c'), "local c wins");
+  EXPECT_EQ(Payload(*other, 'a'), "<miss>");
+  std::vector<std::uint8_t> p;
+  EXPECT_EQ(other->Read(K('d'), p), cache::BlockKind::kUncompressed);
+  EXPECT_EQ(other->stats().corrupt, 0u);
+}
+
+TEST_F(BlockPackTest, MemberNotMatchingItsDigestIsRefused) {
+  auto blocks = Open("blocks", 1);
+  ASSERT_TRUE(WriteFile(P("marker"), "").ok());
+  Age(P("marker"), 60);
+  blocks->Store(K('b'), cache::BlockKind::kCompressed, Bytes("payload-bbbbbbbb"));
+  ASSERT_EQ(PackBlockEntries(*blocks, P("marker"), P("pack.tar")).value(), 1u);
+  std::string tar = ReadFile(P("pack.tar")).value();
+  const auto at = tar.find("payload-bbbbbbbb");
+  ASSERT_NE(at, std::string::npos);
+  tar[at] = 'P';
+  ASSERT_TRUE(WriteFile(P("bad.tar"), tar).ok());
+  auto other = Open("other", 2);
+  auto r = UnpackBlockEntries(P("bad.tar"), *other);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
+  EXPECT_EQ(Payload(*other, 'b'), "<miss>");
 }
 
 TEST_F(BlockPackTest, RefusesMembersThatAreNotEntries) {
@@ -87,7 +131,8 @@ TEST_F(BlockPackTest, RefusesMembersThatAreNotEntries) {
     ASSERT_EQ(archive_write_header(a.get(), e.get()), ARCHIVE_OK);
     archive_write_data(a.get(), "x", 1);
     archive_write_close(a.get());
-    auto r = UnpackBlockEntries(P("bad.tar"), P("into"));
+    auto into = Open("into", 3);
+    auto r = UnpackBlockEntries(P("bad.tar"), *into);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
     EXPECT_FALSE(fs::exists(P("escape")));

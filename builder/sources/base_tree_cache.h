@@ -1,9 +1,12 @@
 // Cache of resolved base trees (issue 8): the tarball a Debian base resolved to, keyed by
 // everything that determines its content, so a rebuild from the same lock file does not run
 // mmdebstrap again. Entries are small index files pointing at a blob of the download cache:
-//   <cache_dir>/base-trees/<key>   "sha256 <hex>\n"  -> <cache_dir>/blobs/sha256/<hex>
-// Index files are written under a temporary name and renamed; blobs are verified by digest
-// whenever they are read, and a corrupt or dangling entry is dropped and treated as a miss.
+//   <cache_dir>/base-trees/<key>   "sha256 <hex>\n" "hmac <mac>\n" -> <cache_dir>/blobs/sha256/<hex>
+// No pinned digest covers a resolved tree, so the index is sealed with the user's cache key
+// (builder/common/cache_key.h; the MAC covers the entry key and the blob digest): an index
+// someone else wrote is ignored. Index files are written under a temporary name and renamed;
+// blobs are verified by digest whenever they are read, and a corrupt, foreign or dangling
+// entry is dropped and treated as a miss.
 #pragma once
 
 #include <filesystem>

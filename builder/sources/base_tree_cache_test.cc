@@ -68,5 +68,26 @@ TEST_F(BaseTreeCacheTest, MalformedOrDanglingIndexIsAMiss) {
   EXPECT_FALSE(fs::exists(ctx_.cache_dir / "base-trees" / "k2"));
 }
 
+// Someone who can write the cache plants a tarball under its correct digest and an index
+// pointing at it: without the user's cache key the index is not sealed, so it is ignored.
+TEST_F(BaseTreeCacheTest, PlantedIndexIsIgnored) {
+  auto stored = StoreBaseTree(ctx_, "k1", MakeTar("good tree"));
+  ASSERT_TRUE(stored.ok()) << stored.error().ToString();
+  const std::string evil = "evil tree";
+  const std::string hex = ToHex(Sha256Of(evil));
+  ASSERT_TRUE(WriteFile(BlobPath(ctx_.cache_dir, hex), evil).ok());
+  ASSERT_TRUE(WriteFile(ctx_.cache_dir / "base-trees" / "k1", "sha256 " + hex + "\nhmac " + std::string(64, '0') + "\n").ok());
+  auto hit = LookupBaseTree(ctx_, "k1");
+  ASSERT_TRUE(hit.ok());
+  EXPECT_FALSE(hit->has_value());
+  ASSERT_FALSE(events_.empty());
+  EXPECT_NE(events_.back().find("not sealed with this user's cache key"), std::string::npos) << events_.back();
+  // Nor does an index copied from another key's entry work under this key.
+  ASSERT_TRUE(StoreBaseTree(ctx_, "k2", MakeTar("other tree")).ok());
+  fs::copy_file(ctx_.cache_dir / "base-trees" / "k2", ctx_.cache_dir / "base-trees" / "k1",
+                fs::copy_options::overwrite_existing);
+  EXPECT_FALSE(LookupBaseTree(ctx_, "k1")->has_value());
+}
+
 }  // namespace
 }  // namespace kiln::sources

@@ -344,14 +344,17 @@ Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildCo
 
   if (!lock_path.empty()) {
     KILN_TRY(CheckDownloadsAgainstLock(lock, debs, lock_path.string()));
-    KILN_ASSIGN_OR_RETURN(out.tarball,
-                          StoreBaseTree(ctx, DebianBaseTreeKey(recipe, lock_bytes), run.target));
-    return out;
+    if (!ctx.cache_dir.empty()) {
+      KILN_ASSIGN_OR_RETURN(out.tarball,
+                            StoreBaseTree(ctx, DebianBaseTreeKey(recipe, lock_bytes), run.target));
+      return out;
+    }
+  } else {
+    // Unlocked: nothing pins the content, so nothing is cached; the manifest still records
+    // exactly what was installed.
+    out.inputs.push_back({"debian-suite", base.mirror + " " + base.suite + " " + base.variant + " " + arch, ""});
+    for (auto& r : RecordsFor(debs)) out.inputs.push_back(std::move(r));
   }
-  // Unlocked: nothing pins the content, so nothing is cached; the manifest still records
-  // exactly what was installed.
-  out.inputs.push_back({"debian-suite", base.mirror + " " + base.suite + " " + base.variant + " " + arch, ""});
-  for (auto& r : RecordsFor(debs)) out.inputs.push_back(std::move(r));
   out.tarball = ctx.work_dir / "debian-base.tar";
   fs::rename(run.target, out.tarball, ec);
   if (ec) return MakeError(ErrorCode::kIo, "cannot move the debian base tarball: " + ec.message());

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <thread>
 
+#include "builder/common/cache_key.h"
 #include "builder/common/unique_fd.h"
 #include "builder/sources/curl_handle.h"
 
@@ -278,6 +279,20 @@ Error MismatchError(const std::string& what, std::string_view expected, const Di
                                               std::string(expected) + ", got " + ToHex(actual));
 }
 
+// A blob under a pinned digest is used only if it still hashes to it: anyone who could write
+// the cache could have put other bytes under that name. A mismatch is removed and fetched
+// again.
+bool VerifiedHit(const fs::path& blob, const std::string& hex, const BuildContext& ctx) {
+  std::error_code ec;
+  if (!fs::is_regular_file(blob, ec)) return false;
+  auto d = Sha256File(blob);
+  if (d.ok() && ToHex(*d) == hex) return true;
+  ctx.Report("sources", "warning: ignoring corrupt download cache entry " + blob.string() + ": " +
+                            (d.ok() ? "its content hashes to " + ToHex(*d) : d.error().message));
+  fs::remove(blob, ec);
+  return false;
+}
+
 // file:// without a digest: read it once and cache it under what it hashes to.
 Result<fs::path> FetchUnpinned(const FetchRequest& req, const BuildContext& ctx,
                                const FetchOptions& opts) {
@@ -316,8 +331,9 @@ fs::path DefaultCacheDir() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   if (xdg && *xdg == '/') return fs::path(xdg) / "kiln";
   const char* home = std::getenv("HOME");
-  if (home && *home) return fs::path(home) / ".cache" / "kiln";
-  return fs::path("/tmp") / "kiln-cache";
+  if (home && *home == '/') return fs::path(home) / ".cache" / "kiln";
+  // No shared, predictable fallback (a /tmp directory anyone could create first).
+  return {};
 }
 
 fs::path BlobPath(const fs::path& cache_dir, std::string_view hex) {
@@ -330,6 +346,7 @@ Result<fs::path> Fetch(const FetchRequest& req, const BuildContext& ctx) {
 
 Result<fs::path> Fetch(const FetchRequest& req, const BuildContext& ctx, const FetchOptions& opts) {
   if (ctx.cache_dir.empty()) return MakeError(ErrorCode::kUsage, "no cache directory configured");
+  KILN_TRY(EnsurePrivateDir(ctx.cache_dir));
   KILN_ASSIGN_OR_RETURN(ParsedUrl url, ParseUrl(req.url));
   const bool is_http = url.scheme == "http" || url.scheme == "https";
   if (!is_http && url.scheme != "file")
@@ -347,8 +364,7 @@ Result<fs::path> Fetch(const FetchRequest& req, const BuildContext& ctx, const F
   std::transform(hex.begin(), hex.end(), hex.begin(), [](unsigned char c) { return std::tolower(c); });
   const fs::path blob = BlobPath(ctx.cache_dir, hex);
 
-  std::error_code ec;
-  if (fs::is_regular_file(blob, ec)) return blob;  // cache hit: no network at all
+  if (VerifiedHit(blob, hex, ctx)) return blob;  // cache hit: no network at all
   if (ctx.offline && is_http)
     return MakeError(ErrorCode::kNetwork, req.url + " is not in the cache " + ctx.cache_dir.string() +
                                               " and --offline forbids downloading it");
@@ -359,7 +375,7 @@ Result<fs::path> Fetch(const FetchRequest& req, const BuildContext& ctx, const F
   // Concurrent builds fetching the same digest queue on this lock; the winner publishes the
   // blob and the others find it when they get the lock.
   KILN_ASSIGN_OR_RETURN(UniqueFd fd, OpenLockedPart(part));
-  if (fs::is_regular_file(blob, ec)) {
+  if (VerifiedHit(blob, hex, ctx)) {
     ::unlink(part.c_str());
     return blob;
   }

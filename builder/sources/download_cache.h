@@ -1,6 +1,8 @@
 // The content-addressed download cache: every base input fetched from an http(s):// or
-// file:// URL lands in <cache_dir>/blobs/sha256/<hex> only after its digest matched, so the
-// cache is never poisoned and a cached input needs no network. Used by the tarball and
+// file:// URL lands in <cache_dir>/blobs/sha256/<hex> only after its digest matched, and a
+// hit is hashed again before it is used (a blob that no longer matches its pinned digest is
+// reported, removed and fetched again), so a cached input needs no network and a poisoned
+// cache changes nothing. The cache directory must be private to the user (cache_key.h). Used by the tarball and
 // image sources and by the resolved-base-tree cache (which stores its tarballs as blobs).
 //
 // Layout (documented for `kiln cache prune`):
@@ -38,7 +40,8 @@ struct FetchOptions {
   long max_redirects = 5;
 };
 
-// $XDG_CACHE_HOME/kiln, else $HOME/.cache/kiln (the CLI's default for --cache).
+// $XDG_CACHE_HOME/kiln, else $HOME/.cache/kiln (the CLI's default for --cache); empty when
+// neither is set to an absolute path (the CLI then asks for --cache).
 std::filesystem::path DefaultCacheDir();
 // <cache_dir>/blobs/sha256/<hex>
 std::filesystem::path BlobPath(const std::filesystem::path& cache_dir, std::string_view hex);

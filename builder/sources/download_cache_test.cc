@@ -79,6 +79,29 @@ TEST_F(DownloadCacheTest, CacheHitNeedsNoServer) {
   EXPECT_EQ(*ReadFile(*again), body_);
 }
 
+// Someone who could write the cache replaced the blob under the pinned digest: the hit is
+// hashed again, reported, removed and downloaded again; offline it is a miss.
+TEST_F(DownloadCacheTest, PoisonedHitIsHashedAgainAndRefetched) {
+  TestHttpServer server(body_);
+  ASSERT_TRUE(Fetch({server.Url(), hex_}, ctx_, opts_).ok());
+  const fs::path blob = BlobPath(ctx_.cache_dir, hex_);
+  ASSERT_TRUE(WriteFile(blob, "evil").ok());
+  std::vector<std::string> events;
+  ctx_.on_event = [&](const Event& e) { events.push_back(e.message); };
+  auto again = Fetch({server.Url(), hex_}, ctx_, opts_);
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(*ReadFile(*again), body_);
+  ASSERT_FALSE(events.empty());
+  EXPECT_NE(events.front().find("ignoring corrupt download cache entry"), std::string::npos) << events.front();
+
+  ASSERT_TRUE(WriteFile(blob, "evil").ok());
+  ctx_.offline = true;
+  auto offline = Fetch({server.Url(), hex_}, ctx_, opts_);
+  ASSERT_FALSE(offline.ok());
+  EXPECT_EQ(offline.error().code, ErrorCode::kNetwork);
+  EXPECT_FALSE(fs::exists(blob));
+}
+
 TEST_F(DownloadCacheTest, OfflineMissIsAnErrorNamingTheUrl) {
   TestHttpServer server(body_);
   ctx_.offline = true;
@@ -255,6 +278,20 @@ TEST(DefaultCacheDir, FollowsXdg) {
   EXPECT_EQ(DefaultCacheDir(), fs::path("/x/cache/kiln"));
   if (old) ::setenv("XDG_CACHE_HOME", saved.c_str(), 1);
   else ::unsetenv("XDG_CACHE_HOME");
+}
+
+TEST(DefaultCacheDir, NoSharedFallbackWithoutHome) {
+  const char* old_xdg = std::getenv("XDG_CACHE_HOME");
+  const char* old_home = std::getenv("HOME");
+  std::string xdg = old_xdg ? old_xdg : "", home = old_home ? old_home : "";
+  ::unsetenv("XDG_CACHE_HOME");
+  ::unsetenv("HOME");
+  EXPECT_TRUE(DefaultCacheDir().empty());
+  ::setenv("HOME", "relative", 1);
+  EXPECT_TRUE(DefaultCacheDir().empty());
+  if (old_xdg) ::setenv("XDG_CACHE_HOME", xdg.c_str(), 1);
+  if (old_home) ::setenv("HOME", home.c_str(), 1);
+  else ::unsetenv("HOME");
 }
 
 }  // namespace

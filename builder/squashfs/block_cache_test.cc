@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "builder/cache/block_cache.h"
+#include "builder/common/cache_key.h"
 #include "builder/common/files.h"
 #include "builder/common/subprocess.h"
 #include "builder/squashfs/squashfs.h"
@@ -53,11 +54,24 @@ tree::FileTree MakeTree(const std::string& overlay_text) {
   return t;
 }
 
+CacheKey TestKey() {
+  CacheKey::Bytes b{};
+  b.fill(0x42);
+  return CacheKey(b);
+}
+
+Digest KeyOfEntry(const fs::path& entry) {
+  Digest d{};
+  std::string raw = FromHex(entry.filename().string()).value();
+  std::copy(raw.begin(), raw.end(), d.begin());
+  return d;
+}
+
 class BlockCacheWriteTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = TempDir::Create({}, "kiln-blockcache-test").value();
-    auto c = cache::BlockCache::Open(dir_.path() / "cache");
+    auto c = cache::BlockCache::Open(dir_.path() / "cache", TestKey());
     ASSERT_TRUE(c.ok());
     cache_ = std::move(*c);
   }
@@ -137,6 +151,54 @@ TEST_F(BlockCacheWriteTest, CorruptEntriesAreIgnored) {
   cache::BlockCacheStats before = cache_->stats();
   EXPECT_EQ(Build(t, cache_.get(), "third.sqfs"), cold);
   EXPECT_EQ(cache_->stats().misses, before.misses);
+}
+
+// An entry whose MAC is valid (a trusted writer's mistake, a signed but wrong registry pack)
+// and whose payload is a well-formed compressed block of other data: it must never reach the
+// image. Swap the payloads of the cache's compressed entries around and rebuild.
+TEST_F(BlockCacheWriteTest, EntriesThatDoNotDecompressToTheirBlockAreRejected) {
+  tree::FileTree t = MakeTree("x\n");
+  const std::string cold = Build(t, nullptr, "cold.sqfs");
+  EXPECT_EQ(Build(t, cache_.get(), "first.sqfs"), cold);
+  std::vector<Digest> keys;
+  std::vector<std::vector<std::uint8_t>> payloads;
+  for (auto& e : fs::recursive_directory_iterator(dir_.path() / "cache")) {
+    if (!e.is_regular_file()) continue;
+    std::vector<std::uint8_t> p;
+    Digest k = KeyOfEntry(e.path());
+    if (cache_->Read(k, p) != cache::BlockKind::kCompressed) continue;
+    keys.push_back(k);
+    payloads.push_back(std::move(p));
+  }
+  ASSERT_GT(keys.size(), 2u);
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    cache_->Store(keys[i], cache::BlockKind::kCompressed, payloads[(i + 1) % keys.size()]);
+  cache::BlockCacheStats before = cache_->stats();
+  EXPECT_EQ(Build(t, cache_.get(), "forged.sqfs"), cold);
+  cache::BlockCacheStats after = cache_->stats();
+  EXPECT_EQ(after.rejected - before.rejected, keys.size());
+  EXPECT_EQ(after.corrupt, before.corrupt);  // their MACs were good
+  // Rejected entries were replaced by what was compressed: the next build hits everywhere.
+  EXPECT_EQ(Build(t, cache_.get(), "again.sqfs"), cold);
+  EXPECT_EQ(cache_->stats().misses, after.misses);
+  EXPECT_EQ(cache_->stats().rejected, after.rejected);
+}
+
+// Entries planted by someone without the user's key (the digest recomputed as an attacker
+// would, but no MAC) are corrupt to a cache opened with the key.
+TEST_F(BlockCacheWriteTest, EntriesSealedWithAnotherKeyAreIgnored) {
+  tree::FileTree t = MakeTree("x\n");
+  const std::string cold = Build(t, nullptr, "cold.sqfs");
+  CacheKey::Bytes other{};
+  other.fill(0x17);
+  auto attacker = cache::BlockCache::Open(dir_.path() / "cache", CacheKey(other));
+  ASSERT_TRUE(attacker.ok());
+  EXPECT_EQ(Build(t, attacker->get(), "planted.sqfs"), cold);
+  const std::uint64_t planted = (*attacker)->stats().stored;
+  ASSERT_GT(planted, 0u);
+  EXPECT_EQ(Build(t, cache_.get(), "victim.sqfs"), cold);
+  EXPECT_EQ(cache_->stats().hits, 0u);
+  EXPECT_EQ(cache_->stats().corrupt, planted);
 }
 
 TEST_F(BlockCacheWriteTest, KeyDependsOnCompressorSettings) {

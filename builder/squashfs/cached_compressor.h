@@ -2,8 +2,9 @@
 // compressing a data block, and stores what it compressed on a miss: incremental builds
 // compress only the blocks whose bytes changed. libsquashfs calls do_block on a private
 // copy per worker thread (create_copy); all copies share the thread-safe BlockCache.
-// The cached bytes are what the same compressor made from the same block, so the image
-// is byte-identical to one built without the cache. Internal to builder/squashfs; only the
+// A cached payload is used only after it decompressed to exactly the input block (and the
+// cache checked its MAC); otherwise it is rejected and the block compressed again, so the
+// image is byte-identical to one built without the cache whoever wrote the cache. Internal to builder/squashfs; only the
 // block processor gets this compressor (metadata blocks are small and always compressed).
 #pragma once
 

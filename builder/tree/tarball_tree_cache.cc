@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "builder/common/cache_key.h"
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
 #include "builder/common/unique_fd.h"
@@ -22,30 +23,47 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kFormat = "kiln-tarball-tree 1\n";
+constexpr const char* kFormat = "kiln-tarball-tree 2\n";
 
 struct IndexEntry {
   std::string hex;
   std::uint64_t size = 0;
 };
 
-std::string EncodeIndex(const std::vector<IndexEntry>& entries) {
+// The index maps member positions to blobs, which no pinned digest covers: it is sealed with
+// the user's cache key, bound to the tarball it describes, so a planted index (its blobs
+// may hash correctly) is ignored.
+std::string IndexMac(const CacheKey& key, std::string_view tarball_sha256, std::string_view body) {
+  CacheKey::Mac m = key.Start();
+  m.Update(tarball_sha256);
+  m.Update("\n");
+  m.Update(body);
+  return ToHex(m.Finish());
+}
+
+std::string EncodeIndex(const std::vector<IndexEntry>& entries, const CacheKey& key, std::string_view tarball_sha256) {
   std::string s = kFormat + std::to_string(entries.size()) + "\n";
   for (const IndexEntry& e : entries) s += e.hex + " " + std::to_string(e.size) + "\n";
-  s += "sha256 " + ToHex(Sha256Of(s)) + "\n";
+  s += "hmac " + IndexMac(key, tarball_sha256, s) + "\n";
   return s;
 }
 
-Result<std::vector<IndexEntry>> DecodeIndex(const std::string& text) {
+Result<std::vector<IndexEntry>> DecodeIndex(const std::string& text, const CacheKey& key,
+                                            std::string_view tarball_sha256) {
   auto bad = [](const std::string& why) { return MakeError(ErrorCode::kInput, "malformed index: " + why); };
-  std::size_t tail = text.rfind("sha256 ", text.size() >= 72 ? text.size() - 72 : 0);
-  if (tail == std::string::npos || text.size() != tail + 72 || text.back() != '\n') return bad("no digest line");
-  if (ToHex(Sha256Of(std::string_view(text).substr(0, tail))) != text.substr(tail + 7, 64)) return bad("digest mismatch");
+  constexpr std::size_t kTail = 5 + 64 + 1;  // "hmac <hex>\n"
+  if (text.size() < kTail || text.compare(text.size() - kTail, 5, "hmac ") != 0 || text.back() != '\n')
+    return bad("no hmac line");
+  const std::size_t tail = text.size() - kTail;
+  if (IndexMac(key, tarball_sha256, std::string_view(text).substr(0, tail)) != text.substr(tail + 5, 64))
+    return bad("not sealed with this user's cache key");
   std::istringstream in(text.substr(0, tail));
   std::string line;
   if (!std::getline(in, line) || line + "\n" != kFormat) return bad("unknown format");
   std::size_t n = 0;
   if (!(in >> n)) return bad("no count");
+  // Each entry takes at least 67 bytes of the index: a larger count is not allocated.
+  if (n > tail / 67) return bad("bad count");
   std::vector<IndexEntry> out(n);
   for (IndexEntry& e : out)
     if (!(in >> e.hex >> e.size) || !IsSha256Hex(e.hex)) return bad("bad entry");
@@ -126,12 +144,17 @@ Status ImportTarballCached(FileTree& tree, const fs::path& tarball, std::string 
     ctx.Report("tree", "tree cache disabled: cannot write " + root.string());
     return ImportTarball(tree, tarball, fallback_store, origin);
   }
+  auto key = LoadCacheKey(ctx.cache_dir);
+  if (!key.ok()) {
+    ctx.Report("tree", "warning: tree cache disabled: " + key.error().message);
+    return ImportTarball(tree, tarball, fallback_store, origin);
+  }
 
   if (fs::is_regular_file(index, ec)) {
     std::string why;
     std::vector<IndexEntry> entries;
     auto text = ReadFile(index);
-    auto decoded = text.ok() ? DecodeIndex(*text) : Result<std::vector<IndexEntry>>(text.error());
+    auto decoded = text.ok() ? DecodeIndex(*text, *key, tarball_sha256) : Result<std::vector<IndexEntry>>(text.error());
     if (!decoded.ok()) {
       why = decoded.error().message;
     } else {
@@ -162,7 +185,7 @@ Status ImportTarballCached(FileTree& tree, const fs::path& tarball, std::string 
       }
       why = st.error().message;
     }
-    ctx.Report("tree", "ignoring corrupt tree cache entry " + index.string() + ": " + why);
+    ctx.Report("tree", "warning: ignoring corrupt tree cache entry " + index.string() + ": " + why);
     fs::remove(index, ec);
   }
 
@@ -182,7 +205,7 @@ Status ImportTarballCached(FileTree& tree, const fs::path& tarball, std::string 
       },
       origin));
   // A cache that cannot be written only makes the next build slower.
-  if (Status st = WriteFileAtomic(index, EncodeIndex(entries)); !st.ok())
+  if (Status st = WriteFileAtomic(index, EncodeIndex(entries, *key, tarball_sha256)); !st.ok())
     ctx.Report("tree", "cannot store the tree cache entry: " + st.error().message);
   return OkStatus();
 }

@@ -6,9 +6,10 @@
 // the block cache. With the cache, the file bytes go to a persistent content store
 //   <cache_dir>/trees/blobs/<sha256 hex>
 // and an index records which blob each regular file member became:
-//   <cache_dir>/trees/index/<sha256("kiln-tarball-tree 1\n" + tarball sha256)>
-//   "kiln-tarball-tree 1\n" "<n>\n" then n lines "<blob hex> <size>\n", then
-//   "sha256 <hex of everything before this line>\n"
+//   <cache_dir>/trees/index/<sha256("kiln-tarball-tree 2\n" + tarball sha256)>
+//   "kiln-tarball-tree 2\n" "<n>\n" then n lines "<blob hex> <size>\n", then
+//   "hmac <HMAC-SHA256 under the user's cache key of tarball sha256 + "\n" + everything before>\n"
+// (builder/common/cache_key.h): an index someone else wrote is ignored.
 // A rebuild from the same tarball reads only its headers (libarchive skips member data) and
 // takes each file's content from the index, so tree metadata is always what the tarball
 // says. Every blob is re-hashed (in parallel) before it is used: a corrupt or missing blob,

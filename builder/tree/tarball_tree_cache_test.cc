@@ -4,7 +4,9 @@
 
 #include <fstream>
 
+#include "builder/common/cache_key.h"
 #include "builder/common/files.h"
+#include "builder/common/sha256.h"
 #include "builder/common/subprocess.h"
 #include "builder/tree/tarball_reader.h"
 
@@ -106,6 +108,32 @@ TEST_F(TarballTreeCacheTest, CorruptBlobOrIndexIsIgnored) {
   events_.clear();
   ASSERT_TRUE(Import(ctx_).ok());
   EXPECT_TRUE(Logged("from the cache"));
+}
+
+// An attacker who can write the cache rewrites an index so that a member takes another
+// (correctly hashed) blob, and seals it as well as it can: with a key of its own.
+TEST_F(TarballTreeCacheTest, IndexNotSealedWithTheUsersKeyIsIgnored) {
+  ASSERT_TRUE(Import(ctx_).ok());
+  fs::path index;
+  for (auto& e : fs::directory_iterator(Path("cache/trees/index"))) index = e.path();
+  ASSERT_FALSE(index.empty());
+  std::string text = ReadFile(index).value();
+  std::vector<std::string> lines;
+  for (std::size_t p = 0, q; (q = text.find('\n', p)) != std::string::npos; p = q + 1) lines.push_back(text.substr(p, q - p));
+  ASSERT_EQ(lines.size(), 6u);  // format, count, 3 files, hmac
+  std::swap(lines[2], lines[4]);  // etc/hostname <-> usr/bin/tool
+  std::string body;
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) body += lines[i] + "\n";
+  CacheKey::Bytes other{};
+  other.fill(0x66);
+  const std::string tar_sha = ToHex(Sha256File(Path("base.tar.gz")).value());
+  ASSERT_TRUE(WriteFile(index, body + "hmac " + ToHex(CacheKey(other).Seal(tar_sha + "\n" + body)) + "\n").ok());
+  events_.clear();
+  auto t = Import(ctx_);
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  EXPECT_TRUE(Logged("not sealed with this user's cache key"));
+  EXPECT_EQ(ReadFile(t->Find("usr/bin/tool")->content.host_path).value(), std::string(300000, 'x'));
+  EXPECT_EQ(ReadFile(t->Find("etc/hostname")->content.host_path).value(), "kiln\n");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 # kiln's real Debian path, cache keys, registry artifacts and local cache.
 source "$(dirname "$0")/lib.sh"
 start_registry
+make_keys
 export KILN_MMDEBSTRAP_MODE=root
 
 # --- the fake mmdebstrap: leaves a mark in $T/runs for every run
@@ -70,7 +71,8 @@ build() {  # build NAME ARGS...: out in $T/NAME, log in $T/NAME.log, seconds in 
   local name=$1; shift
   local start end
   start=$(date +%s.%N)
-  "$KILN" build "$T/src/recipe.toml" -o "$T/$name" --unsigned --cache-insecure "$@" > "$T/$name.log" 2>&1 ||
+  "$KILN" build "$T/src/recipe.toml" -o "$T/$name" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" \
+    --cache-insecure "$@" > "$T/$name.log" 2>&1 ||
     { cat "$T/$name.log" >&2; fail "build $name"; }
   end=$(date +%s.%N)
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", b - a }' > "$T/$name.time"
@@ -84,8 +86,13 @@ key=$(ls "$T/cache-a/base-trees")
 skopeo inspect --tls-verify=false --raw "docker://$R/kiln-cache:base-$key" > "$T/entry.json" || fail "no tag base-$key"
 [ "$(jq -r .artifactType "$T/entry.json")" = application/vnd.kiln.base-tree.v1 ] || fail "entry artifactType"
 [ "$(jq -r '.annotations["dev.kiln.cache.key"]' "$T/entry.json")" = "$key" ] || fail "entry key annotation"
-[ "$(jq -r '.layers[0].digest' "$T/entry.json")" = "sha256:$(cut -d' ' -f2 "$T/cache-a/base-trees/$key")" ] ||
+[ "$(jq -r '.layers[0].digest' "$T/entry.json")" = "sha256:$(sed -n 's/^sha256 //p' "$T/cache-a/base-trees/$key")" ] ||
   fail "entry layer is not the local cache blob"
+# Signed with the build key: a detached PKCS#7 over the statement, checked with openssl.
+printf 'kiln-cache-entry 1\napplication/vnd.kiln.base-tree.v1\n%s\n%s\n' "$key" "$(jq -r '.layers[0].digest' "$T/entry.json")" > "$T/statement"
+jq -r '.annotations["dev.kiln.cache.signature"]' "$T/entry.json" | base64 -d > "$T/entry.sig"
+openssl smime -verify -binary -inform DER -in "$T/entry.sig" -content "$T/statement" -certfile "$T/keys/kiln.crt" \
+  -CAfile "$T/keys/kiln.crt" -purpose any >/dev/null 2>&1 || fail "the entry's signature does not verify with openssl"
 pass "--cache-to publishes the base tree as $R/kiln-cache:base-${key:0:12}..."
 
 # --- runner B: clean cache, --cache-from: no resolution, same bytes
@@ -121,9 +128,36 @@ grep -q "has no base tree" "$T/d.log" || { cat "$T/d.log"; fail "miss not report
 pass "an entry is pushed once; a miss in the registry resolves the base as usual"
 
 # --- a tampered entry is refused and the build still succeeds (by resolving)
-blob=$(find "$T/reg" -path "*blobs/sha256/*/$(cut -d' ' -f2 "$T/cache-a/base-trees/$key")/data")
+blob=$(find "$T/reg" -path "*blobs/sha256/*/$(sed -n 's/^sha256 //p' "$T/cache-a/base-trees/$key")/data")
 printf 'x' >> "$blob"
 build e --cache "$T/cache-e" --cache-from "$R/kiln-cache"
 [ "$(wc -l < "$T/runs")" = 3 ] || fail "a corrupt registry entry was used"
 grep -q "registry cache $R/kiln-cache not used" "$T/e.log" || { cat "$T/e.log"; fail "corruption not reported"; }
 pass "a registry entry that does not match its digest is ignored"
+
+# --- issue 13: the registry is not trusted. Entries signed by a certificate the build does
+# not trust are ignored (one warning line each), the base is resolved again, and the output is
+# what the same build makes without any cache.
+"$KILN" keygen --out "$T/other" --name other --subject "someone else" >/dev/null
+"$KILN" build "$T/src/recipe.toml" -o "$T/f" --key "$T/other/other.key" --cert "$T/other/other.crt" \
+  --cache-insecure --cache "$T/cache-f" --cache-from "$R/kiln-cache" > "$T/f.log" 2>&1 || { cat "$T/f.log"; fail "build f"; }
+[ "$(wc -l < "$T/runs")" = 4 ] || fail "an entry signed by an untrusted key was used"
+[ "$(grep -c 'warning: registry cache.*not signed by a trusted certificate' "$T/f.log")" = 2 ] ||
+  { cat "$T/f.log"; fail "expected one warning for the base tree and one for the block pack"; }
+grep -q 'block cache: 0 of' "$T/f.log" || { grep 'block cache' "$T/f.log"; fail "untrusted blocks were used"; }
+pass "entries signed by an untrusted certificate are ignored with one warning each"
+"$KILN" build "$T/src/recipe.toml" -o "$T/g" --key "$T/other/other.key" --cert "$T/other/other.crt" \
+  --cache-trust "$T/keys/kiln.crt" --cache-insecure --cache "$T/cache-g" --cache-from "$R/kiln-cache" > "$T/g.log" 2>&1 ||
+  { cat "$T/g.log"; fail "build g"; }
+grep -q '[1-9][0-9]* compressed blocks from registry cache' "$T/g.log" || { cat "$T/g.log"; fail "--cache-trust did not admit the block pack"; }
+pass "--cache-trust CERT admits entries signed by that certificate"
+
+set +e
+"$KILN" build "$T/src/recipe.toml" -o "$T/h" --unsigned --cache-insecure --cache "$T/cache-h" --cache-from "$R/kiln-cache" > "$T/h.log" 2>&1
+rc=$?
+"$KILN" build "$T/src/recipe.toml" -o "$T/i" --unsigned --cache-insecure --cache "$T/cache-h" --cache-to "$R/kiln-cache" > "$T/i.log" 2>&1
+rc_to=$?
+set -e
+[ "$rc" = 2 ] && grep -q -- '--cache-trust CERT' "$T/h.log" || { cat "$T/h.log"; fail "unsigned --cache-from exited $rc"; }
+[ "$rc_to" = 2 ] && grep -q 'signed with the build key' "$T/i.log" || { cat "$T/i.log"; fail "unsigned --cache-to exited $rc_to"; }
+pass "an unsigned build is refused --cache-from without --cache-trust, and --cache-to (exit 2)"
