@@ -35,7 +35,8 @@ void MergeTable(toml::table& dst, toml::table& src, bool top_level) {
       continue;
     }
     dst.erase(key.str());
-    node.visit([&](auto& concrete) { dst.insert(key, std::move(concrete)); });
+    // clang 14 cannot capture a structured binding; an init-capture names it instead.
+    node.visit([&dst, &k = key](auto& concrete) { dst.insert(k, std::move(concrete)); });
   }
 }
 

@@ -40,7 +40,8 @@ std::string EncodeSuperblock(const VeritySuperblock& sb) {
   PutLe(out, 68, sb.hash_block_size, 4);
   PutLe(out, 72, sb.data_blocks, 8);
   PutLe(out, 80, sb.salt.size(), 2);
-  std::memcpy(out.data() + 88, sb.salt.data(), std::min(sb.salt.size(), kMaxSaltSize));
+  // An empty vector's data() may be null, which memcpy must not get even for 0 bytes.
+  if (!sb.salt.empty()) std::memcpy(out.data() + 88, sb.salt.data(), std::min(sb.salt.size(), kMaxSaltSize));
   return out;
 }
 
