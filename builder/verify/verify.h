@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "builder/common/result.h"
 #include "builder/verify/verify_report.h"
@@ -28,6 +29,11 @@ Result<VerifyReport> VerifyDiskImage(const VerifyOptions& options);
 Result<VerifyReport> VerifyManifest(const VerifyOptions& options);
 Result<VerifyReport> VerifySplitRoot(const VerifyOptions& options);
 Result<VerifyReport> VerifyOci(const VerifyOptions& options);
+
+// For a manifest's artifacts in dir: every VM format (qcow2, vmdk, vhd, vhdx, gce, ova) and the
+// block map must hold exactly the content of the raw image beside them (verify_vm_formats.cc).
+void CheckVmFormats(const std::filesystem::path& dir, const std::vector<std::string>& artifact_names,
+                    VerifyReport& report);
 
 // Checks a verity data/hash pair and its signature; shared by the disk and split verifiers.
 // data/hash are (fd, offset, size); sig_bytes the verity-sig JSON (empty: signature from p7s).

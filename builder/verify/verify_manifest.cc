@@ -53,6 +53,10 @@ Result<VerifyReport> VerifyManifest(const VerifyOptions& opt) {
     }
   }
   report.Pass("artifacts", std::to_string(m->artifacts.size()) + " artifact digests match the manifest");
+  std::vector<std::string> names;
+  for (auto& a : m->artifacts) names.push_back(a.name);
+  CheckVmFormats(dir, names, report);
+  if (!report.ok()) return report;
   // SHA256SUMS, when present, must agree with the files too.
   auto sums_text = ReadFile(dir / "SHA256SUMS");
   if (sums_text.ok()) {
