@@ -93,8 +93,9 @@ std::string FormatBmap(const BlockMap& map) {
   const std::uint64_t mapped = map.MappedBlocks();
   std::string x;
   x += "<?xml version=\"1.0\" ?>\n";
+  // (XML comments may not contain "--".)
   x += "<!-- The block map of a raw image made by kiln: the blocks that hold data, with a SHA-256\n"
-       "     per range. `bmaptool copy --bmap` and `kiln flash` write only these blocks. -->\n";
+       "     per range. bmaptool copy and kiln flash write only these blocks. -->\n";
   x += "<bmap version=\"2.0\">\n";
   x += "    <ImageSize> " + std::to_string(map.image_size) + " </ImageSize>\n";
   x += "    <BlockSize> " + std::to_string(map.block_size) + " </BlockSize>\n";

@@ -39,6 +39,9 @@ TEST(BmapTest, FormatParsesBackAndChecksItsChecksum) {
   m.ranges = {{0, 1, std::string(64, 'a')}, {7, 7, std::string(64, 'b')}};
   const std::string xml = FormatBmap(m);
   EXPECT_NE(xml.find("<bmap version=\"2.0\">"), std::string::npos);
+  // Well-formed XML: no "--" inside the comment (bmaptool's parser rejects it).
+  const std::size_t comment = xml.find("<!--") + 4;
+  EXPECT_EQ(xml.substr(comment, xml.find("-->") - comment).find("--"), std::string::npos);
   EXPECT_NE(xml.find("<MappedBlocksCount> 3 </MappedBlocksCount>"), std::string::npos);
   EXPECT_NE(xml.find("> 0-1 </Range>"), std::string::npos);
   EXPECT_NE(xml.find("> 7 </Range>"), std::string::npos);

@@ -66,7 +66,10 @@ std::string MakeVhdFooter(std::uint64_t virtual_size, std::int64_t source_date_e
   PutBe(f, 12, 0x00010000, 4);       // file format version 1.0
   PutBe(f, 16, ~0ULL, 8);            // data offset: none for a fixed disk
   PutBe(f, 24, static_cast<std::uint64_t>(std::clamp<std::int64_t>(source_date_epoch - kVhdEpoch, 0, 0xffffffff)), 4);
-  f.replace(28, 4, "kiln");          // creator application
+  // Creator "win " (Hyper-V): readers such as qemu and VirtualBox take the size from the
+  // geometry unless the creator is one known to use current_size, and the geometry cannot
+  // express every whole-MiB size.
+  f.replace(28, 4, "win ");          // creator application
   PutBe(f, 32, 0x00010000, 4);       // creator version
   f.replace(36, 4, "Wi2k");          // creator host OS, as Hyper-V writes it
   PutBe(f, 40, virtual_size, 8);     // original size

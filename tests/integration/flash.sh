@@ -40,7 +40,7 @@ pass "flash to a file reproduces the raw image (block map beside it, plain progr
 # --json: progress events on stderr, the result on stdout.
 "$KILN" flash "$raw" "$T/t2.img" --yes --json > "$T/flash.json" 2> "$T/flash.events" || fail "kiln flash --json"
 jq -e '.ok and .verified and .written > 0' "$T/flash.json" >/dev/null || fail "flash --json result: $(cat "$T/flash.json")"
-grep -q '"event":"progress","stage":"verify"' "$T/flash.events" || fail "no JSON verify progress events"
+jq -se 'any(.[]; .event == "progress" and .stage == "verify")' "$T/flash.events" >/dev/null || fail "no JSON verify progress events"
 pass "--json gives progress events and a result"
 
 # No confirmation (stdin is not a terminal, no --yes): nothing written, exit 2.
