@@ -100,6 +100,16 @@ struct CacheCommandOptions {
 };
 int RunCache(const GlobalOptions& g, const CacheCommandOptions& o);
 
+// kiln flash IMAGE TARGET [--yes] [--bmap F] (cmd_flash.cc): writes a raw image through its
+// block map, reads it back, and moves the backup GPT to the end of a larger target.
+struct FlashCommandOptions {
+  std::filesystem::path image;
+  std::filesystem::path target;
+  std::filesystem::path bmap;
+  bool yes = false;
+};
+int RunFlash(const GlobalOptions& g, const FlashCommandOptions& o);
+
 // Prints an error ("kiln: error: ...") or its JSON and returns its exit status.
 int ReportError(const GlobalOptions& g, const Error& e);
 unsigned EffectiveJobs(const GlobalOptions& g);

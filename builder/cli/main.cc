@@ -143,6 +143,13 @@ int RunCli(int argc, char** argv) {
       ->allow_extra_args(false)
       ->check(CLI::IsMember({"emergency", "panic", "sysroot", "verity", "firmware"}));
 
+  FlashCommandOptions flash;
+  auto* cmd_flash = app.add_subcommand("flash", "Write a raw image to a block device or file through its block map, then read it back");
+  cmd_flash->add_option("image", flash.image, "Raw disk image (NAME_VERSION.raw)")->required();
+  cmd_flash->add_option("target", flash.target, "Block device (e.g. /dev/sdX) or file")->required();
+  cmd_flash->add_option("--bmap", flash.bmap, "Block map (default: the image's NAME_VERSION.bmap, else computed)");
+  cmd_flash->add_flag("-y,--yes", flash.yes, "Do not ask for confirmation");
+
   CacheCommandOptions cache_cmd;
   auto* cmd_cache = app.add_subcommand("cache", "Show or prune the block and tree caches");
   cmd_cache->require_subcommand(1);
@@ -182,6 +189,7 @@ int RunCli(int argc, char** argv) {
   if (cmd_inspect->parsed()) return RunInspect(g, inspect_image, inspect_allow_backing);
   if (cmd_diff->parsed()) return RunDiff(g, diff_a, diff_b);
   if (cmd_boot->parsed()) return RunBoot(g, boot);
+  if (cmd_flash->parsed()) return RunFlash(g, flash);
   if (cmd_cache->parsed()) {
     cache_cmd.action = cmd_cache_prune->parsed() ? "prune" : "info";
     return RunCache(g, cache_cmd);

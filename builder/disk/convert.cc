@@ -50,9 +50,12 @@ Status FixVmdkCid(const fs::path& path) {
 
 }  // namespace
 
-Status ConvertImage(const fs::path& raw, const fs::path& out, const std::string& format) {
+Status ConvertImage(const fs::path& raw, const fs::path& out, const std::string& format,
+                    const std::string& vmdk_subformat) {
   if (format != "qcow2" && format != "vmdk")
     return MakeError(ErrorCode::kBuild, "cannot convert to '" + format + "': only qcow2 and vmdk");
+  if (vmdk_subformat != "monolithicSparse" && vmdk_subformat != "streamOptimized")
+    return MakeError(ErrorCode::kBuild, "unknown vmdk subformat '" + vmdk_subformat + "'");
   if (!fs::is_regular_file(raw)) return MakeError(ErrorCode::kInput, "raw image " + raw.string() + " does not exist");
   fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
   // The vmdk descriptor names its extent file, so the temporary file already has the final
@@ -62,7 +65,7 @@ Status ConvertImage(const fs::path& raw, const fs::path& out, const std::string&
   ProcessSpec ps = ToolSpec({"qemu-img", "convert", "-q", "-f", "raw", "-O", format}, {{"LC_ALL", "C"}}, {});
   if (format == "vmdk") {
     ps.argv.push_back("-o");
-    ps.argv.push_back("subformat=monolithicSparse");
+    ps.argv.push_back("subformat=" + vmdk_subformat);
   }
   ps.argv.push_back(raw.string());
   ps.argv.push_back(staged.string());

@@ -11,10 +11,12 @@
 
 namespace kiln::disk {
 
-// Converts raw (a raw disk image) into out, format "qcow2" or "vmdk" (monolithic sparse).
-// Written under a temporary directory beside out and renamed into place when complete.
+// Converts raw (a raw disk image) into out, format "qcow2" or "vmdk" (vmdk_subformat
+// "monolithicSparse" or "streamOptimized"; both carry the same embedded descriptor, whose
+// CID is made deterministic). Written under a temporary directory beside out and renamed
+// into place when complete.
 Status ConvertImage(const std::filesystem::path& raw, const std::filesystem::path& out,
-                    const std::string& format);
+                    const std::string& format, const std::string& vmdk_subformat = "monolithicSparse");
 
 // Converts image of `format` ("qcow2", "vmdk" or "raw"; never probed) to a sparse raw file
 // dir/<stem>.raw and returns its path. The caller owns dir (usually a TempDir). An image that

@@ -17,7 +17,6 @@
 #include "builder/bootloader/boot_files.h"
 #include "builder/bootloader/esp_contents.h"
 #include "builder/bootloader/system_config.h"
-#include "builder/disk/convert.h"
 #include "builder/disk/layout.h"
 #include "builder/disk/seed_uuids.h"
 #include "builder/disk/partition_types.h"
@@ -34,6 +33,7 @@
 #include "builder/sbom/sbom_input.h"
 #include "builder/sbom/spdx.h"
 #include "builder/squashfs/squashfs.h"
+#include "builder/vmformats/vm_formats.h"
 #include "signing/pkcs7.h"
 
 #ifndef KILN_VERSION
@@ -52,7 +52,15 @@ bool Wants(const recipe::Recipe& r, const std::string& format) {
   return std::find(r.output.formats.begin(), r.output.formats.end(), format) != r.output.formats.end();
 }
 
-bool WantsDisk(const recipe::Recipe& r) { return Wants(r, "raw") || Wants(r, "qcow2") || Wants(r, "vmdk"); }
+bool WantsDisk(const recipe::Recipe& r) {
+  return Wants(r, "raw") || std::any_of(vmformats::VmFormatNames().begin(), vmformats::VmFormatNames().end(),
+                                        [&](const std::string& f) { return Wants(r, f); });
+}
+
+vmformats::VmFormatInputs VmInputs(const recipe::Recipe& r, const Seed& seed, const BuildContext& ctx) {
+  return {r.image.name, r.image.version, ctx.source_date_epoch, seed, r.boot.loader != "none",
+          r.vm.cpus, r.vm.memory >> 20, r.output.vmdk_subformat, ctx.jobs};
+}
 
 // Key and certificate from the command line or the recipe; none at all is an error for disk
 // images unless the user asked for an unsigned build.
@@ -247,13 +255,21 @@ Result<BuildSummary> Build(const BuildRequest& req) {
       m.partitions.push_back({type ? type->name : p.type.ToString(), p.type.ToString(), p.uuid.ToString(),
                               p.label, p.offset, p.size, p.attributes, fs_name});
     }
-    for (const char* fmt : {"qcow2", "vmdk"}) {
+    // VM template formats, each made from the raw image by the vmformats library; the raw
+    // image also gets its block map for flashing.
+    const vmformats::VmFormatInputs vm_inputs = VmInputs(recipe, seed, ctx);
+    for (const std::string& fmt : vmformats::VmFormatNames()) {
       if (!Wants(recipe, fmt)) continue;
-      ctx.Report("disk", std::string("converting to ") + fmt);
-      KILN_TRY(disk::ConvertImage(out.Path(raw), out.Path(base + "." + fmt), fmt));
-      keep(base + "." + fmt);
+      ctx.Report("disk", "converting to " + fmt);
+      const std::string name = vmformats::VmFormatFileName(fmt, base);
+      KILN_TRY(vmformats::WriteVmFormat(fmt, out.Path(raw), out.Path(name), vm_inputs));
+      keep(name);
     }
-    if (Wants(recipe, "raw")) keep(raw);
+    if (Wants(recipe, "raw")) {
+      keep(raw);
+      KILN_TRY(vmformats::WriteVmFormat("bmap", out.Path(raw), out.Path(base + ".bmap"), vm_inputs));
+      keep(base + ".bmap");
+    }
   } else if (Wants(recipe, "squashfs")) {
     squashfs::SquashfsOptions sopts{recipe.root.compression, recipe.root.compression_level,
                                     recipe.root.block_size, ctx.jobs, ctx.source_date_epoch};

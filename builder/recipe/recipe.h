@@ -98,9 +98,17 @@ struct RootSection {
 };
 
 struct OutputSection {
-  // closed set: squashfs raw qcow2 vmdk oci oci-archive tar
+  // closed set: squashfs raw qcow2 vmdk vhd vhdx gce ova oci oci-archive tar
   std::vector<std::string> formats = {"squashfs"};
+  std::string vmdk_subformat = "monolithicSparse";  // monolithicSparse | streamOptimized
   bool operator==(const OutputSection&) const = default;
+};
+
+// The virtual hardware VM templates (the ova format) declare.
+struct VmSection {
+  unsigned cpus = 2;                // 1..128
+  std::uint64_t memory = 2ULL << 30;  // bytes, whole MiB, 128 MiB..1 TiB
+  bool operator==(const VmSection&) const = default;
 };
 
 struct DataSection {
@@ -172,6 +180,7 @@ struct Recipe {
   std::vector<EntrySpec> entries;
   RootSection root;
   OutputSection output;
+  VmSection vm;
   std::optional<DataSection> data;
   DiskSection disk;
   SigningSection signing;

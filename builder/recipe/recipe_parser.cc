@@ -176,15 +176,17 @@ Status ParseRoot(const TableReader& top, Recipe* recipe) {
 
 Status ParseOutput(const TableReader& top, Recipe* recipe) {
   KILN_ASSIGN_OR_RETURN(TableReader output, top.SubTable("output"));
-  KILN_TRY(output.CheckKeys({"formats"}));
-  static constexpr std::string_view kFormats[] = {"squashfs", "raw", "qcow2", "vmdk",
-                                                  "oci",      "oci-archive", "tar"};
+  KILN_TRY(output.CheckKeys({"formats", "vmdk_subformat"}));
+  static constexpr std::string_view kFormats[] = {"squashfs", "raw", "qcow2", "vmdk", "vhd", "vhdx",
+                                                  "gce",      "ova", "oci",   "oci-archive", "tar"};
   std::vector<std::string>& formats = recipe->output.formats;
   KILN_TRY(output.ReadStringArray("formats", &formats, [](std::string_view v) -> std::string {
     if (std::find(std::begin(kFormats), std::end(kFormats), v) != std::end(kFormats)) return "";
     return "invalid value '" + std::string(v) +
-           "' (allowed: squashfs, raw, qcow2, vmdk, oci, oci-archive, tar)";
+           "' (allowed: squashfs, raw, qcow2, vmdk, vhd, vhdx, gce, ova, oci, oci-archive, tar)";
   }));
+  KILN_TRY(output.ReadChoice("vmdk_subformat", &recipe->output.vmdk_subformat,
+                             {"monolithicSparse", "streamOptimized"}));
   if (const toml::node* node = output.Find("formats")) {
     if (formats.empty()) return output.KeyError("formats", "must list at least one format");
     for (std::size_t i = 1; i < formats.size(); ++i) {
@@ -351,7 +353,7 @@ Result<Recipe> Validate(MergedToml& merged, const fs::path& file) {
   TableReader top(&merged.root, "", &merged.files);
   KILN_TRY(top.CheckKeys({"include", "image", "base", "overlay", "file", "directory", "symlink",
                           "root", "output", "data", "disk", "signing", "container", "boot",
-                          "user", "group", "services"}));
+                          "user", "group", "services", "vm"}));
   Recipe recipe;
   recipe.file = fs::absolute(file).lexically_normal();
   recipe.directory = recipe.file.parent_path();
@@ -362,6 +364,7 @@ Result<Recipe> Validate(MergedToml& merged, const fs::path& file) {
   KILN_TRY(ParseEntries(top, &recipe));
   KILN_TRY(ParseRoot(top, &recipe));
   KILN_TRY(ParseOutput(top, &recipe));
+  KILN_TRY(ParseVm(top, &recipe));
   KILN_TRY(ParseData(top, &recipe));
   KILN_TRY(ParseDisk(top, &recipe));
   KILN_TRY(ParseSigning(top, &recipe));

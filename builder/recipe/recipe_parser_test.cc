@@ -242,7 +242,7 @@ TEST_F(RecipeParserTest, BadValues) {
             "an optional K, M, G or T suffix)");
   EXPECT_EQ(ErrH("[output]\nformats = [\"raw\", \"iso\"]\n"),
             "recipes/x.toml:5:19: [output].formats[1]: invalid value 'iso' (allowed: squashfs, "
-            "raw, qcow2, vmdk, oci, oci-archive, tar)");
+            "raw, qcow2, vmdk, vhd, vhdx, gce, ova, oci, oci-archive, tar)");
   EXPECT_EQ(ErrH("[output]\nformats = [\"raw\", \"raw\"]\n"),
             "recipes/x.toml:5:19: [output].formats[1]: duplicate format 'raw'");
   EXPECT_EQ(ErrH("[output]\nformats = []\n"),

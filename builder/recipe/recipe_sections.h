@@ -13,5 +13,7 @@ namespace kiln::recipe {
 Status ParseOverlays(const TableReader& top, Recipe* recipe);
 Status ParseEntries(const TableReader& top, Recipe* recipe);
 Status ParseAccounts(const TableReader& top, Recipe* recipe);
+// [vm] (recipe_vm.cc).
+Status ParseVm(const TableReader& top, Recipe* recipe);
 
 }  // namespace kiln::recipe

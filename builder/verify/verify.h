@@ -73,6 +73,11 @@ void CheckProvenance(int dir_fd, const manifest::BuildManifest& m, const signing
 Status CheckEspFiles(int image_fd, std::uint64_t esp_offset, const std::vector<manifest::EspFileEntry>& expected,
                      const std::filesystem::path& work_dir, VerifyReport& report);
 
+// For a manifest's artifacts in dir: every VM format (qcow2, vmdk, vhd, vhdx, gce, ova) and the
+// block map must hold exactly the content of the raw image beside them (verify_vm_formats.cc).
+void CheckVmFormats(const std::filesystem::path& dir, const std::vector<std::string>& artifact_names,
+                    VerifyReport& report);
+
 // Checks a verity data/hash pair and its signature; shared by the disk and split verifiers.
 // data/hash are (fd, offset, size); sig_bytes the verity-sig JSON (empty: signature from p7s).
 struct VerityInputs {

@@ -97,6 +97,10 @@ Result<VerifyReport> VerifyManifestFiles(const VerifyOptions& opt, std::map<std:
     covered[a.name] = a.sha256;
   }
   report.Pass("artifacts", std::to_string(m.artifacts.size()) + " artifact digests match the manifest");
+  std::vector<std::string> names;
+  for (auto& a : m.artifacts) names.push_back(a.name);
+  CheckVmFormats(DirectoryOf(opt.artifact), names, report);
+  if (!report.ok()) return report;
   CheckProvenance(dir.get(), m, opt.cert, report);
   if (!report.ok()) return report;
   const std::string name = opt.artifact.filename().string();

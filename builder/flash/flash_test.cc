@@ -1,0 +1,121 @@
+#include "builder/flash/flash.h"
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+
+#include "builder/common/files.h"
+#include "builder/common/unique_fd.h"
+#include "builder/disk/gpt.h"
+#include "builder/flash/target_check.h"
+#include "builder/vmformats/bmap.h"
+
+namespace kiln::flash {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(TargetCheckTest, ParsesMountinfo) {
+  auto m = ParseMountinfo(
+      "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw\n"
+      "40 22 0:45 /img /mnt/with\\040space rw - tmpfs tmpfs rw\n");
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].major, 8u);
+  EXPECT_EQ(m[0].minor, 2u);
+  EXPECT_EQ(m[0].source, "/dev/sda2");
+  EXPECT_EQ(m[1].mount_point, "/mnt/with space");
+}
+
+TEST(TargetCheckTest, RefusesMountedFilesAndDevices) {
+  const std::string info = "40 22 0:45 /img /tmp/target.img rw - tmpfs tmpfs rw\n22 1 7:0 / /mnt rw - ext4 /dev/loop0 rw\n";
+  Status s = CheckTargetFreeIn("/tmp/target.img", false, 0, info);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kUsage);
+  EXPECT_NE(s.error().message.find("mounted"), std::string::npos);
+  EXPECT_TRUE(CheckTargetFreeIn("/tmp/other.img", false, 0, info).ok());
+  Status dev = CheckTargetFreeIn("/dev/loop0", true, makedev(7, 0), info);
+  ASSERT_FALSE(dev.ok());
+  EXPECT_NE(dev.error().message.find("/mnt"), std::string::npos);
+  EXPECT_TRUE(CheckTargetFreeIn("/dev/loop1", true, makedev(7, 1), info).ok());
+}
+
+class FlashTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto t = TempDir::Create();
+    ASSERT_TRUE(t.ok());
+    tmp_ = std::move(*t);
+    image_ = std::string(64 * 1024, '\0');
+    for (std::size_t i = 4096; i < 12288; ++i) image_[i] = static_cast<char>(i);
+    image_[40000] = 'z';
+    ASSERT_TRUE(WriteFile(path("img.raw"), image_).ok());
+  }
+  fs::path path(const std::string& n) const { return tmp_.path() / n; }
+  TempDir tmp_;
+  std::string image_;
+};
+
+TEST_F(FlashTest, WritesMappedRangesToAFile) {
+  // Old content in unmapped blocks stays: a block map writes only what it maps.
+  ASSERT_TRUE(WriteFile(path("target"), std::string(64 * 1024, 'o')).ok());
+  auto r = Flash({path("img.raw"), {}, path("target")}, {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->bmap_source, "computed");
+  EXPECT_EQ(r->ranges, 2u);
+  auto out = ReadFile(path("target"));
+  EXPECT_EQ(out->substr(4096, 8192), image_.substr(4096, 8192));
+  EXPECT_EQ(out->substr(36864, 4096), image_.substr(36864, 4096));
+  EXPECT_EQ(out->substr(0, 4096), std::string(4096, 'o'));
+}
+
+TEST_F(FlashTest, ReadBackCatchesAnImageThatDiffersFromItsMap) {
+  auto map = vmformats::ComputeBlockMap(path("img.raw"));
+  ASSERT_TRUE(map.ok());
+  ASSERT_TRUE(WriteFile(path("img.bmap"), vmformats::FormatBmap(*map)).ok());
+  std::string flipped = image_;
+  flipped[5000] ^= 1;
+  ASSERT_TRUE(WriteFile(path("img.raw"), flipped).ok());
+  auto r = Flash({path("img.raw"), {}, path("new-target")}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
+  EXPECT_NE(r.error().message.find("blocks 1-2 (bytes 4096..12287)"), std::string::npos) << r.error().message;
+}
+
+TEST_F(FlashTest, RefusesABmapOfAnotherSize) {
+  vmformats::BlockMap m;
+  m.image_size = 4096;
+  m.blocks_count = 1;
+  ASSERT_TRUE(WriteFile(path("other.bmap"), vmformats::FormatBmap(m)).ok());
+  auto r = Flash({path("img.raw"), path("other.bmap"), path("t2")}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("its block map says 4096"), std::string::npos);
+}
+
+TEST_F(FlashTest, MovesTheBackupGptToTheEndOfALargerTarget) {
+  disk::DiskLayout layout;
+  layout.disk_guid = *Uuid::Parse("11111111-2222-4333-8444-555555555555");
+  layout.size_bytes = 1 << 20;
+  layout.partitions.push_back({*Uuid::Parse("0fc63daf-8483-4772-8e79-3d69d8477de4"),
+                               *Uuid::Parse("aaaaaaaa-2222-4333-8444-555555555555"), "data", 512 * 1024, 256 * 1024, 0});
+  {
+    UniqueFd fd(::open(path("gpt.raw").c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644));
+    ASSERT_TRUE(disk::WriteGpt(fd.get(), layout).ok());
+  }
+  ASSERT_TRUE(WriteFile(path("big"), std::string(4 << 20, '\0')).ok());
+  auto r = Flash({path("gpt.raw"), {}, path("big")}, {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->gpt_moved);
+  UniqueFd fd(::open(path("big").c_str(), O_RDONLY));
+  std::string note;
+  auto read = disk::ReadGpt(fd.get(), &note);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(note, "");
+  EXPECT_EQ(read->size_bytes, 4u << 20);
+  EXPECT_EQ(read->partitions, layout.partitions);
+}
+
+}  // namespace
+}  // namespace kiln::flash
