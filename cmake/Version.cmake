@@ -1,21 +1,17 @@
 # The git revision and libsquashfs version `kiln --version` names. Only builder/cli/version_info.cc
-# sees them, so a new commit recompiles one file and changes no library or artifact bytes (the
-# manifest records the project version, not the revision). Read at configure time; a source
-# tree that is not a git checkout (a release tarball) says "unknown".
-find_package(Git QUIET)
-set(KILN_GIT_REVISION "unknown")
-if(GIT_FOUND AND EXISTS ${PROJECT_SOURCE_DIR}/.git)
-  execute_process(COMMAND ${GIT_EXECUTABLE} describe --always --dirty
-                  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-                  OUTPUT_VARIABLE _kiln_describe OUTPUT_STRIP_TRAILING_WHITESPACE
-                  RESULT_VARIABLE _kiln_describe_rc ERROR_QUIET)
-  if(_kiln_describe_rc EQUAL 0 AND _kiln_describe)
-    set(KILN_GIT_REVISION "${_kiln_describe}")
-  endif()
-endif()
-set(KILN_GIT_REVISION "${KILN_GIT_REVISION}" CACHE STRING "Revision kiln --version names (default: git describe)" FORCE)
+# sees them, so a new commit recompiles that one file and relinks kiln; no library and no
+# artifact byte changes (the manifest records the project version, not the revision).
+# The revision is read at every build (cmake/GitRevision.cmake), so it never goes stale.
+set(_kiln_revision_header ${PROJECT_BINARY_DIR}/generated/kiln_git_revision.h)
+add_custom_target(kiln_git_revision
+                  COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DOUTPUT=${_kiln_revision_header}
+                          -P ${PROJECT_SOURCE_DIR}/cmake/GitRevision.cmake
+                  BYPRODUCTS ${_kiln_revision_header}
+                  COMMENT "" VERBATIM)
+add_dependencies(kiln kiln_git_revision)
 
 # libsquashfs has no run-time version query: record the version it was built against.
 set_property(SOURCE ${PROJECT_SOURCE_DIR}/builder/cli/version_info.cc DIRECTORY ${PROJECT_SOURCE_DIR}/builder/cli
-             APPEND PROPERTY COMPILE_DEFINITIONS
-             KILN_GIT_REVISION="${KILN_GIT_REVISION}" KILN_SQUASHFS_VERSION="${SQUASHFS_VERSION}")
+             APPEND PROPERTY COMPILE_DEFINITIONS KILN_SQUASHFS_VERSION="${SQUASHFS_VERSION}")
+set_property(SOURCE ${PROJECT_SOURCE_DIR}/builder/cli/version_info.cc DIRECTORY ${PROJECT_SOURCE_DIR}/builder/cli
+             APPEND PROPERTY INCLUDE_DIRECTORIES ${PROJECT_BINARY_DIR}/generated)

@@ -5,11 +5,9 @@
 #include <zstd.h>
 
 #include "builder/pipeline/pipeline.h"
+#include "kiln_git_revision.h"  // generated at build time by cmake/GitRevision.cmake
 
 // Set by cmake/Version.cmake for this file only.
-#ifndef KILN_GIT_REVISION
-#define KILN_GIT_REVISION "unknown"
-#endif
 #ifndef KILN_SQUASHFS_VERSION
 #define KILN_SQUASHFS_VERSION "unknown"
 #endif

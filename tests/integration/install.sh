@@ -47,6 +47,9 @@ while read -r c; do
 done < "$T/commands"
 pass "man page renders; bash, zsh completions and the man page name all $(wc -l < "$T/commands") subcommands"
 
+bash -n "$T/p/share/bash-completion/completions/kiln" || fail "bash completion syntax"
+if command -v zsh >/dev/null; then zsh -n "$T/p/share/zsh/vendor-completions/_kiln" || fail "zsh completion syntax"; fi
+
 # The bash completion completes them in bash itself.
 if [ -f /usr/share/bash-completion/bash_completion ]; then
   got=$(bash -c 'source /usr/share/bash-completion/bash_completion; source "$1"
