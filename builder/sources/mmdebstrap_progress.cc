@@ -31,7 +31,10 @@ Event Packages(std::string message, std::uint64_t done, std::uint64_t total) {
 std::optional<Event> MmdebstrapProgress::Feed(std::string_view line) {
   while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
   if (StartsWith(line, "I: ")) {
-    // A new phase: its counters start again.
+    // mmdebstrap names its phases "I: running apt-get update..."; other "I:" lines (its notes,
+    // or a maintainer script's, like linux-base's "I: /initrd.img is now a symlink") are not
+    // phases and must not reset the package counts.
+    if (line.size() < 6 || line.substr(line.size() - 3) != "...") return std::nullopt;
     downloaded_ = unpacked_ = configured_ = total_ = 0;
     std::string_view phase = line.substr(3);
     while (!phase.empty() && phase.back() == '.') phase.remove_suffix(1);

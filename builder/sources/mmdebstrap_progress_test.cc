@@ -51,6 +51,9 @@ TEST(MmdebstrapProgress, ANewPhaseResetsTheCounters) {
   EXPECT_EQ(s->done, 1u);
   EXPECT_EQ(s->total, 0u);
   EXPECT_FALSE(p.Feed("some other apt output"));
+  // A maintainer script's note is not a phase: the counts go on.
+  EXPECT_FALSE(p.Feed("I: /initrd.img is now a symlink to boot/initrd.img-6.1.0-28-amd64"));
+  EXPECT_EQ(p.Feed("Setting up c (1) ...")->done, 2u);
   EXPECT_FALSE(p.Feed("x newly installed"));
 }
 
