@@ -79,6 +79,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
+  if (g.quiet) return 0;  // -q: errors only
   std::printf("built %s %s into %s\n", m.image_name.c_str(), m.image_version.c_str(), r->out_dir.c_str());
   // Every published file, including the manifest, its signature and the provenance, as
   // SHA256SUMS lists them; files inside an OCI layout get one line for the layout.

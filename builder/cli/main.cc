@@ -6,6 +6,7 @@
 #include <string>
 
 #include "builder/cli/commands.h"
+#include "builder/cli/version_info.h"
 #include "builder/common/size.h"
 #include "builder/common/text_escape.h"
 #include "builder/pipeline/pipeline.h"
@@ -15,7 +16,7 @@ namespace {
 int RunCli(int argc, char** argv) {
   using namespace kiln::cli;
   CLI::App app{"kiln: reproducible, signed, immutable OS images from a TOML recipe", "kiln"};
-  app.set_version_flag("--version", std::string("kiln ") + kiln::pipeline::KilnVersion());
+  app.set_version_flag("--version", VersionText());
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand: kiln build R -q
   GlobalOptions g;

@@ -42,6 +42,17 @@ struct Fd {
   void Close() { if (fd >= 0) ::close(fd); fd = -1; }
 };
 
+// Hands every complete line of `text` from `start` on to `fn` and moves `start` past them.
+void EmitLines(const std::string& text, std::size_t& start,
+               const std::function<void(std::string_view)>& fn) {
+  for (;;) {
+    std::size_t end = text.find_first_of("\r\n", start);
+    if (end == std::string::npos) return;
+    if (end > start) fn(std::string_view(text).substr(start, end - start));
+    start = end + 1;
+  }
+}
+
 }  // namespace
 
 Result<ProcessResult> RunProcess(const ProcessSpec& spec) {
@@ -97,6 +108,7 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec) {
 
   ProcessResult result;
   std::size_t written = 0;
+  std::size_t line_start = 0;  // start of stderr's incomplete last line
   if (spec.stdin_data.empty()) in_w.Close();
   else ::fcntl(in_w.fd, F_SETFL, O_NONBLOCK);
   char buf[65536];
@@ -125,9 +137,13 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec) {
         if (fds[i].fd == out_r.fd) out_r.Close(); else err_r.Close();
         continue;
       }
-      (fds[i].fd == out_r.fd ? result.out : result.err).append(buf, static_cast<std::size_t>(r));
+      const bool is_err = fds[i].fd == err_r.fd;
+      (is_err ? result.err : result.out).append(buf, static_cast<std::size_t>(r));
+      if (is_err && spec.on_stderr_line) EmitLines(result.err, line_start, spec.on_stderr_line);
     }
   }
+  if (spec.on_stderr_line && line_start < result.err.size())
+    spec.on_stderr_line(std::string_view(result.err).substr(line_start));
   in_w.Close();
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

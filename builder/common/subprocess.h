@@ -3,7 +3,9 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,9 @@ struct ProcessSpec {
   std::string stdin_data;                           // fed to the child's stdin
   bool capture_stdout = true;
   bool stream_stderr = false;                       // pass stderr through instead of capturing
+  // Called with each line of captured stderr as it arrives ('\n' or '\r' ends a line), for
+  // progress; the whole stderr is still in ProcessResult::err.
+  std::function<void(std::string_view line)> on_stderr_line;
 };
 
 struct ProcessResult {

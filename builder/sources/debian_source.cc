@@ -12,6 +12,7 @@
 #include "builder/common/sha256.h"
 #include "builder/common/subprocess.h"
 #include "builder/sources/base_tree_cache.h"
+#include "builder/sources/mmdebstrap_progress.h"
 #include "builder/tree/tarball_tree_cache.h"
 #include "builder/tree/tarball_reader.h"
 
@@ -109,7 +110,8 @@ Status RunMmdebstrap(const recipe::Recipe& recipe, const BuildContext& ctx, cons
                "--architectures=" + DebianArchitecture(recipe.image.architecture),
                "--components=" + Join(base.components, ","),
                run.target == "/dev/null" ? "--format=null" : "--format=tar",
-               "--skip=essential/unlink"};
+               "--skip=essential/unlink",
+               "--verbose"};  // apt and dpkg lines instead of a progress bar: MmdebstrapProgress reads them
   if (!run.include.empty()) spec.argv.push_back("--include=" + Join(run.include, ","));
   for (const auto& o : base.apt.options) spec.argv.push_back("--aptopt=" + o);
   for (const auto& k : base.apt.keyrings) spec.argv.push_back("--keyring=" + k);
@@ -133,6 +135,10 @@ Status RunMmdebstrap(const recipe::Recipe& recipe, const BuildContext& ctx, cons
   spec.env["LC_ALL"] = "C.UTF-8";
   spec.unset_env = {"LANG", "LANGUAGE", "TZ"};
   spec.capture_stdout = true;
+  MmdebstrapProgress progress;
+  spec.on_stderr_line = [&](std::string_view line) {
+    if (auto e = progress.Feed(line); e && ctx.on_event) ctx.on_event(*e);
+  };
 
   ctx.Report("sources", "running mmdebstrap (" + std::string(MmdebstrapModeName(run.mode)) +
                             " mode) for " + base.suite + " " + base.variant);
