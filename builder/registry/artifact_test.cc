@@ -1,6 +1,8 @@
 // Disk image artifacts, SBOM referrers and build cache entries against the in-memory registry.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
 
 #include "builder/common/files.h"
@@ -133,7 +135,11 @@ TEST(ReferrersTest, SbomReferrerGoesIntoTheFallbackIndex) {
 // Fixed test identities of signing/testdata.
 CacheSigner TestSigner(const std::string& name) {
   const fs::path dir = fs::path(KILN_TESTDATA).parent_path().parent_path().parent_path() / "signing" / "testdata";
-  return CacheSigner{signing::LoadPrivateKey((dir / (name + ".key")).string()).value(),
+  // A checkout gives the key 0644, which LoadPrivateKey refuses (like ssh): load a 0600 copy.
+  static TempDir copies = TempDir::Create().value();
+  const fs::path key = copies.path() / (name + ".key");
+  if (!WriteFile(key, ReadFile(dir / (name + ".key")).value(), 0600).ok()) std::abort();
+  return CacheSigner{signing::LoadPrivateKey(key.string()).value(),
                      signing::LoadCertificate((dir / (name + ".crt")).string()).value()};
 }
 

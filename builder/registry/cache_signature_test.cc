@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
+#include "builder/common/files.h"
 #include "signing/base64.h"
 
 namespace kiln::registry {
@@ -14,7 +16,13 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string TestData(const std::string& name) {
-  return (fs::path(KILN_TESTDATA).parent_path().parent_path().parent_path() / "signing" / "testdata" / name).string();
+  const fs::path p = fs::path(KILN_TESTDATA).parent_path().parent_path().parent_path() / "signing" / "testdata" / name;
+  if (p.extension() != ".key") return p.string();
+  // A checkout gives the key 0644, which LoadPrivateKey refuses (like ssh): use a 0600 copy.
+  static TempDir copies = TempDir::Create().value();
+  const fs::path key = copies.path() / name;
+  if (!WriteFile(key, ReadFile(p).value(), 0600).ok()) std::abort();
+  return key.string();
 }
 
 TEST(CacheSignature, SignedByTheBuildKeyVerifiesWithItsCertificateOnly) {

@@ -61,7 +61,7 @@ class VerifyManifestTest : public ::testing::Test {
   }
 
   VerifyReport Run() {
-    VerifyOptions o{dir_ / "a_1.manifest.json", key_.certificate, 1, {}, {}};
+    VerifyOptions o{dir_ / "a_1.manifest.json", key_.certificate, 1, {}, false, {}};
     auto r = VerifyManifest(o);
     EXPECT_TRUE(r.ok()) << r.error().ToString();
     return r.ok() ? *r : VerifyReport{};

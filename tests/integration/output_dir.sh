@@ -31,8 +31,8 @@ sort -k2 -c "$out/SHA256SUMS" || fail "SHA256SUMS is not sorted by name"
 pass "SHA256SUMS lists both builds and sha256sum -c passes"
 
 "$KILN" verify "$out" --cert "$T/keys/kiln.crt" > "$T/verify.txt" 2>&1 || { cat "$T/verify.txt"; fail "kiln verify OUT with two builds"; }
-grep -q '^ok    hello_1.0.0.manifest.json: artifacts' "$T/verify.txt" || { cat "$T/verify.txt"; fail "verify does not report hello"; }
-grep -q '^ok    second_2.0.manifest.json: artifacts' "$T/verify.txt" || { cat "$T/verify.txt"; fail "verify does not report second"; }
+grep -q '^ok  *hello_1.0.0.manifest.json: artifacts' "$T/verify.txt" || { cat "$T/verify.txt"; fail "verify does not report hello"; }
+grep -q '^ok  *second_2.0.manifest.json: artifacts' "$T/verify.txt" || { cat "$T/verify.txt"; fail "verify does not report second"; }
 pass "kiln verify OUT verifies both manifests"
 
 # Rebuilding one image replaces its own lines only.
