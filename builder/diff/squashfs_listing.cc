@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <sqfs/block.h>
 #include <sqfs/data_reader.h>
 #include <sqfs/dir.h>
 #include <sqfs/dir_reader.h>
@@ -122,6 +123,7 @@ class Reader {
     if (super_.bytes_used > window_.size())
       return Bad("the superblock says " + std::to_string(super_.bytes_used) + " bytes, the image has " +
                  std::to_string(window_.size()));
+    KILN_TRY(CheckTableSizes());
     sqfs_compressor_config_t cfg;
     rc = sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super_.compression_id), super_.block_size,
                                      SQFS_COMP_FLAG_UNCOMPRESS);
@@ -257,6 +259,25 @@ class Reader {
       default: return Bad("/" + path + " has unknown inode type " + std::to_string(in.base.type));
     }
     return st;
+  }
+
+  // libsquashfs allocates the fragment table (16 bytes an entry) from the superblock's count
+  // before reading it: a hostile count of 2^32 asks for 64 GiB. Every fragment belongs to at
+  // least one file inode and inodes are bounded by the entry limit, and the table's index (one
+  // 8-byte pointer per 8 KiB metadata block) must lie inside the image.
+  Status CheckTableSizes() const {
+    if (super_.inode_count > limits_.max_entries + 1)
+      return Bad("the superblock counts " + std::to_string(super_.inode_count) + " inodes, more than the limit of " +
+                 std::to_string(limits_.max_entries + 1));
+    if (super_.fragment_entry_count == 0) return OkStatus();
+    if (super_.fragment_entry_count > super_.inode_count)
+      return Bad("the superblock counts " + std::to_string(super_.fragment_entry_count) + " fragments for " +
+                 std::to_string(super_.inode_count) + " inodes");
+    std::uint64_t table_bytes = std::uint64_t{super_.fragment_entry_count} * sizeof(sqfs_fragment_t);
+    std::uint64_t index_bytes = (table_bytes + SQFS_META_BLOCK_SIZE - 1) / SQFS_META_BLOCK_SIZE * sizeof(sqfs_u64);
+    if (super_.fragment_table_start > super_.bytes_used || index_bytes > super_.bytes_used - super_.fragment_table_start)
+      return Bad("the fragment table's index lies outside the image");
+    return OkStatus();
   }
 
   // Streams `size` bytes of a regular file through the data reader into `sink`.

@@ -99,6 +99,24 @@ TEST(SquashfsListingTest, LimitsAreErrors) {
   EXPECT_FALSE(ReadSquashfsListing(img, depth).ok());
 }
 
+// libsquashfs sizes the fragment table from the superblock before reading it (found by the
+// fuzzer: 2^32 - 1 fragments asked for 64 GiB); such counts are refused first.
+TEST(SquashfsListingTest, TableCountsBeyondTheImageAreErrors) {
+  auto img = Bytes(kSeeds / "normal-gzip.sqfs");
+  auto patched = [&](std::size_t offset, std::uint32_t value) {
+    auto copy = img;
+    for (int i = 0; i < 4; ++i) copy[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
+    return ReadSquashfsListing(copy);
+  };
+  auto fragments = patched(16, 0xffffffffu);  // fragment_entry_count
+  ASSERT_FALSE(fragments.ok());
+  EXPECT_EQ(fragments.error().code, ErrorCode::kInput);
+  EXPECT_NE(fragments.error().message.find("fragments"), std::string::npos) << fragments.error().message;
+  auto inodes = patched(4, 0xffffffffu);  // inode_count
+  ASSERT_FALSE(inodes.ok());
+  EXPECT_NE(inodes.error().message.find("inodes"), std::string::npos) << inodes.error().message;
+}
+
 // Truncations and byte flips give errors or listings, never a crash (ASan run checks memory).
 TEST(SquashfsListingTest, DamagedImagesNeverCrash) {
   for (const char* name : {"normal-gzip.sqfs", "normal-xz.sqfs", "normal-zstd.sqfs", "symlink-newline.sqfs"}) {
