@@ -6,7 +6,9 @@
 #include <string>
 
 #include "builder/cli/commands.h"
+#include "builder/cli/signal_cleanup.h"
 #include "builder/cli/version_info.h"
+#include "builder/common/leftovers.h"
 #include "builder/common/size.h"
 #include "builder/common/text_escape.h"
 #include "builder/pipeline/pipeline.h"
@@ -172,6 +174,9 @@ int RunCli(int argc, char** argv) {
     app.exit(e);
     return 2;
   }
+  InstallSignalCleanup();
+  // Directories a killed kiln left in $TMPDIR (a live run's are locked and stay).
+  kiln::SweepAbandonedTempDirs();
   if (cmd_build->parsed()) return RunBuild(g, build);
   if (cmd_validate->parsed()) return RunValidate(g, validate_recipe);
   if (cmd_keygen->parsed()) return RunKeygen(g, keygen);

@@ -1,6 +1,7 @@
 #include "builder/common/files.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 #include <vector>
+
+#include "builder/common/leftovers.h"
 
 namespace kiln {
 
@@ -57,42 +60,55 @@ Status WriteFileAtomic(const fs::path& path, std::string_view data, unsigned mod
 }
 
 Result<TempDir> TempDir::Create(const fs::path& parent, std::string_view prefix) {
-  fs::path base = parent;
-  if (base.empty()) {
-    const char* t = std::getenv("TMPDIR");
-    base = (t && *t) ? fs::path(t) : fs::path("/tmp");
-  }
+  fs::path base = parent.empty() ? DefaultTempParent() : parent;
   std::string tmpl = (base / (std::string(prefix) + "-XXXXXX")).string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (!::mkdtemp(buf.data()))
     return MakeError(ErrorCode::kIo, "cannot create a temporary directory in " + base.string() +
                                          ": " + std::strerror(errno));
-  return TempDir(fs::path(buf.data()));
-}
-
-TempDir::~TempDir() {
-  if (!path_.empty()) {
-    std::error_code ec;
-    // Make everything writable first: trees we stage may hold read-only directories.
-    for (auto it = fs::recursive_directory_iterator(path_, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_directory(ec) && !it->is_symlink(ec))
-        fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    }
-    fs::remove_all(path_, ec);
+  fs::path path(buf.data());
+  // Held until the directory is removed or released; the kernel drops it if kiln is killed,
+  // which is how SweepAbandonedDirs tells a dead run's directory from a live one.
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    if (fd >= 0) ::close(fd);
+    ::rmdir(path.c_str());
+    return MakeError(ErrorCode::kIo, "cannot lock the temporary directory " + path.string() + ": " + std::strerror(e));
   }
+  RegisterLiveDir(path);
+  return TempDir(std::move(path), fd);
 }
 
-TempDir::TempDir(TempDir&& other) noexcept : path_(std::exchange(other.path_, {})) {}
+void TempDir::Drop() {
+  if (path_.empty()) return;
+  RemoveTree(path_);
+  UnregisterLiveDir(path_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+  lock_fd_ = -1;
+  path_.clear();
+}
+
+TempDir::~TempDir() { Drop(); }
+
+TempDir::TempDir(TempDir&& other) noexcept
+    : path_(std::exchange(other.path_, {})), lock_fd_(std::exchange(other.lock_fd_, -1)) {}
 
 TempDir& TempDir::operator=(TempDir&& other) noexcept {
   if (this != &other) {
-    TempDir old(std::move(*this));
+    Drop();
     path_ = std::exchange(other.path_, {});
+    lock_fd_ = std::exchange(other.lock_fd_, -1);
   }
   return *this;
 }
 
-fs::path TempDir::Release() { return std::exchange(path_, {}); }
+fs::path TempDir::Release() {
+  if (!path_.empty()) UnregisterLiveDir(path_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+  lock_fd_ = -1;
+  return std::exchange(path_, {});
+}
 
 }  // namespace kiln

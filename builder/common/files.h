@@ -18,6 +18,8 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
 Status WriteFile(const std::filesystem::path& path, std::string_view data, unsigned mode = 0644);
 
 // A directory removed with its contents when the owner goes out of scope (unless Release()d).
+// While it lives, the owner holds an exclusive flock on it and it is registered as live, so a
+// signal removes it and a later run sweeps it when this process was killed (leftovers.h).
 class TempDir {
  public:
   // Creates a fresh directory under parent (default: $TMPDIR or /tmp) named prefix-XXXXXX.
@@ -31,11 +33,14 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
+  // Hands the directory to the caller: no longer removed, locked or registered.
   std::filesystem::path Release();
 
  private:
-  explicit TempDir(std::filesystem::path p) : path_(std::move(p)) {}
+  TempDir(std::filesystem::path p, int lock_fd) : path_(std::move(p)), lock_fd_(lock_fd) {}
+  void Drop();
   std::filesystem::path path_;
+  int lock_fd_ = -1;
 };
 
 }  // namespace kiln

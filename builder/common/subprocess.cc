@@ -11,6 +11,8 @@
 #include <cstring>
 #include <set>
 
+#include "builder/common/leftovers.h"
+
 extern char** environ;
 
 namespace kiln {
@@ -102,6 +104,7 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec) {
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0)
     return MakeError(ErrorCode::kBuild, "cannot start " + prog.string() + ": " + std::strerror(rc));
+  RegisterLiveChild(pid);
   in_r.Close();
   out_w.Close();
   err_w.Close();
@@ -148,6 +151,7 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  UnregisterLiveChild(pid);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "builder/common/files.h"
+#include "builder/common/leftovers.h"
 #include "builder/oci/image_config.h"
 #include "builder/oci/layer_tar.h"
 
@@ -62,8 +63,9 @@ Result<OciResult> WriteOciLayout(const tree::FileTree& tree, const OciOptions& o
   std::error_code ec;
   fs::create_directories(parent, ec);
   if (ec) return MakeError(ErrorCode::kIo, "cannot create " + parent.string() + ": " + ec.message());
-  KILN_ASSIGN_OR_RETURN(TempDir staging,
-                        TempDir::Create(parent, "." + out_dir.filename().string() + ".tmp"));
+  const std::string prefix = "." + out_dir.filename().string() + ".tmp";
+  SweepAbandonedDirs(parent, prefix);  // a killed build's staging
+  KILN_ASSIGN_OR_RETURN(TempDir staging, TempDir::Create(parent, prefix));
   const fs::path& dir = staging.path();
 
   OciResult result;

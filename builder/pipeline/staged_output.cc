@@ -11,6 +11,7 @@
 #include <set>
 #include <system_error>
 
+#include "builder/common/leftovers.h"
 #include "builder/common/unique_fd.h"
 
 namespace kiln::pipeline {
@@ -42,7 +43,9 @@ Result<StagedOutput> StagedOutput::Create(const fs::path& out_dir, RenameFn rena
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return MakeError(ErrorCode::kIo, "cannot create output directory " + out_dir.string() + ": " + ec.message());
-  // Staging inside the output directory keeps the final renames on one file system.
+  // Staging inside the output directory keeps the final renames on one file system. A
+  // staging directory left by a killed build is unlocked: removed here.
+  SweepAbandonedDirs(out_dir, ".kiln-staging");
   KILN_ASSIGN_OR_RETURN(TempDir staging, TempDir::Create(out_dir, ".kiln-staging"));
   return StagedOutput(out_dir, std::move(staging), rename ? std::move(rename) : RenameFn(RealRename));
 }

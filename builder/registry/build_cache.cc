@@ -5,6 +5,7 @@
 #include "builder/cache/block_cache.h"
 #include "builder/common/cache_key.h"
 #include "builder/common/files.h"
+#include "builder/common/leftovers.h"
 #include "builder/common/sha256.h"
 #include "builder/registry/artifact.h"
 #include "builder/registry/block_pack.h"
@@ -138,6 +139,7 @@ Result<bool> PullBaseTree(const Reference& cache, std::string_view key, const Bu
                           const RegistryOptions& opts, const CacheTrust& trust) {
   KILN_ASSIGN_OR_RETURN(RegistryClient client, RegistryClient::Create(cache.registry, opts));
   KILN_TRY(EnsurePrivateDir(ctx.cache_dir));
+  SweepAbandonedDirs(ctx.cache_dir, ".registry-pull");
   KILN_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create(ctx.cache_dir, ".registry-pull"));
   const fs::path tarball = tmp.path() / kLayerTitle;
   KILN_ASSIGN_OR_RETURN(bool found,

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 
+#include "builder/common/leftovers.h"
 #include "builder/common/sha256.h"
 #include "builder/manifest/build_manifest.h"
 
@@ -88,7 +89,9 @@ Result<TempDir> CreatePullStaging(const fs::path& target) {
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
   if (ec) return MakeError(ErrorCode::kIo, "cannot create " + target.parent_path().string() + ": " + ec.message());
-  KILN_ASSIGN_OR_RETURN(TempDir staging, TempDir::Create(target.parent_path(), "." + target.filename().string() + ".kiln-pull"));
+  const std::string prefix = "." + target.filename().string() + ".kiln-pull";
+  SweepAbandonedDirs(target.parent_path(), prefix);  // a killed pull's staging
+  KILN_ASSIGN_OR_RETURN(TempDir staging, TempDir::Create(target.parent_path(), prefix));
   fs::permissions(staging.path(), fs::perms(0755), ec);
   return staging;
 }

@@ -45,6 +45,17 @@ TEST(LockFile, FormatRoundTripsAndIsDeterministic) {
   EXPECT_EQ(FormatLockFile(reversed), text);
 }
 
+// Found by the fuzzer: control characters in a string were written back raw, which TOML
+// forbids, so a formatted lock file did not parse.
+TEST(LockFile, ControlCharactersRoundTrip) {
+  auto lock = ReadLockFile(std::string(KILN_TESTDATA) + "/good.lock");
+  ASSERT_TRUE(lock.ok());
+  lock->requested = {std::string("bu\f\rsy\x7f\x01box"), "tab\there"};
+  auto again = ParseLockFile(FormatLockFile(*lock), "x.lock");
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(again->requested, lock->requested);
+}
+
 TEST(LockFile, ErrorsNameLineAndColumn) {
   EXPECT_EQ(ErrorOf(kHeader + kPkg + "bogus = 1\n"),
             "app.toml.lock:14:1: unknown key 'bogus' in [[package]] #1 (allowed: architecture, name, sha256, version)");
