@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/cli/commands.h"
 #include "builder/cli/event_renderer.h"
 #include "builder/common/files.h"
@@ -83,7 +84,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   std::printf("built %s %s into %s\n", m.image_name.c_str(), m.image_version.c_str(), r->out_dir.c_str());
   // Every published file, including the manifest, its signature and the provenance, as
   // SHA256SUMS lists them; files inside an OCI layout get one line for the layout.
-  auto sums_text = ReadFile(r->out_dir / "SHA256SUMS");
+  auto sums_text = ReadFile(r->out_dir / artifacts::kChecksumsFileName);
   if (!sums_text.ok()) return ReportError(g, sums_text.error());
   auto sums = manifest::ParseSha256Sums(*sums_text);
   if (!sums.ok()) return ReportError(g, sums.error());
@@ -100,7 +101,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   }
   for (auto& [dir, n] : layouts)
     std::printf("  %-44s %10zu files (digests in SHA256SUMS)\n", dir.c_str(), n);
-  std::printf("  %-44s\n", "SHA256SUMS");
+  std::printf("  %-44s\n", std::string(artifacts::kChecksumsFileName).c_str());
   if (!m.root_hash.empty()) std::printf("root hash %s\n", m.root_hash.c_str());
   return 0;
 }
