@@ -13,7 +13,6 @@
 #include "builder/bootloader/system_config.h"
 #include "builder/common/result.h"
 #include "builder/disk/vfat.h"
-#include "builder/recipe/recipe.h"
 #include "builder/tree/file_tree.h"
 
 namespace kiln::bootloader {
@@ -30,7 +29,7 @@ struct SecureBootKey {
 struct EspRequest {
   const tree::FileTree* tree = nullptr;
   BootFiles files;
-  recipe::Architecture arch = recipe::Architecture::kX86_64;
+  Architecture arch = Architecture::kX86_64;
   std::string uki_name;                   // "appliance_1.0.efi"
   std::string cmdline;
   std::optional<SecureBootKey> secure_boot;

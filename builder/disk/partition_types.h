@@ -9,12 +9,10 @@
 #include <string>
 #include <string_view>
 
+#include "builder/common/architecture.h"
 #include "builder/common/uuid.h"
-#include "builder/recipe/recipe.h"
 
 namespace kiln::disk {
-
-using recipe::Architecture;
 
 // What a partition is for. Root/usr roles exist once per architecture; the rest are
 // architecture independent.

@@ -23,10 +23,10 @@
 #include "builder/disk/partition_types.h"
 #include "builder/oci/layout.h"
 #include "builder/oci/oci_archive.h"
-#include "builder/oci/oci_options.h"
 #include "builder/pipeline/build_inputs.h"
 #include "builder/pipeline/disk_image.h"
 #include "builder/pipeline/resolve_tree.h"
+#include "builder/pipeline/stage_options.h"
 #include "builder/pipeline/staged_output.h"
 #include "builder/recipe/recipe_parser.h"
 #include "builder/sbom/cyclonedx.h"
@@ -135,7 +135,10 @@ Result<EspFilesFn> PrepareBoot(const BuildRequest& req, recipe::Recipe& recipe, 
   if (recipe.disk.esp_size == 0) recipe.disk.esp_size = bootloader::kDefaultEspSize;
   const auto arch = recipe.image.architecture;
   const Uuid data_uuid = disk::PartitionUuid(seed, disk::PartitionTypeUuid(disk::PartitionRole::kLinuxGeneric, arch), 0);
-  KILN_TRY(bootloader::ApplyBootSystemConfig(tree, recipe, recipe.data ? &data_uuid : nullptr));
+  bootloader::BootSystemConfig boot_config{recipe.boot.kernel_cmdline, {}};
+  if (recipe.data)
+    boot_config.data = bootloader::DataMount{recipe.data->mountpoint, recipe.data->filesystem, recipe.data->label, data_uuid};
+  KILN_TRY(bootloader::ApplyBootSystemConfig(tree, boot_config));
   KILN_ASSIGN_OR_RETURN(bootloader::BootFiles files, bootloader::FindBootFiles(tree, arch));
   ctx.Report("boot", "kernel " + files.kernel_version + ", systemd-boot, UKI " + uki_name);
   std::optional<bootloader::SecureBootKey> sb;
@@ -284,7 +287,7 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   }
 
   if (Wants(recipe, "oci") || Wants(recipe, "oci-archive")) {
-    KILN_ASSIGN_OR_RETURN(oci::OciOptions oopts, oci::OciOptionsFromRecipe(recipe, ctx.source_date_epoch, ctx.jobs));
+    KILN_ASSIGN_OR_RETURN(oci::OciOptions oopts, OciOptionsFor(recipe, ctx.source_date_epoch, ctx.jobs));
     ctx.Report("oci", "writing the OCI image layout");
     KILN_TRY(oci::WriteOciLayout(resolved.tree, oopts, out.Path(name_of(Role::kOciLayout))));
     if (Wants(recipe, "oci-archive")) {

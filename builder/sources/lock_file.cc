@@ -131,8 +131,8 @@ fs::path LockPathFor(const fs::path& recipe_file) {
   return p;
 }
 
-std::string DebianArchitecture(recipe::Architecture arch) {
-  return arch == recipe::Architecture::kArm64 ? "arm64" : "amd64";
+std::string DebianArchitecture(Architecture arch) {
+  return arch == Architecture::kArm64 ? "arm64" : "amd64";
 }
 
 std::string FormatLockFile(const LockFile& lock) {

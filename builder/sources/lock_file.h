@@ -57,7 +57,7 @@ struct LockFile {
 std::filesystem::path LockPathFor(const std::filesystem::path& recipe_file);
 
 // "x86-64" -> "amd64", "arm64" -> "arm64".
-std::string DebianArchitecture(recipe::Architecture arch);
+std::string DebianArchitecture(Architecture arch);
 
 // Deterministic TOML text (packages sorted, fixed key order).
 std::string FormatLockFile(const LockFile& lock);

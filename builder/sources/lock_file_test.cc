@@ -89,8 +89,8 @@ TEST(LockFile, StaleLockIsDetected) {
 
 TEST(LockFile, PathsAndArchitectures) {
   EXPECT_EQ(LockPathFor("/r/app.toml"), std::filesystem::path("/r/app.toml.lock"));
-  EXPECT_EQ(DebianArchitecture(recipe::Architecture::kX86_64), "amd64");
-  EXPECT_EQ(DebianArchitecture(recipe::Architecture::kArm64), "arm64");
+  EXPECT_EQ(DebianArchitecture(Architecture::kX86_64), "amd64");
+  EXPECT_EQ(DebianArchitecture(Architecture::kArm64), "arm64");
 }
 
 }  // namespace
