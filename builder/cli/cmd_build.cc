@@ -11,6 +11,7 @@
 #include "builder/common/size.h"
 #include "builder/manifest/build_manifest.h"
 #include "builder/pipeline/pipeline.h"
+#include "builder/pipeline/stage_options.h"
 #include "builder/recipe/recipe_parser.h"
 #include "builder/registry/build_cache.h"
 #include "builder/sources/download_cache.h"
@@ -56,6 +57,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
     // already checked that the two match).
     cache.sign_key = !o.key.empty() ? o.key : r.signing.key;
     cache.sign_cert = !o.cert.empty() ? o.cert : r.signing.certificate ? r.signing.certificate->string() : "";
+    cache.debian_base = pipeline::DebianBaseFor(r);
     KILN_TRY(registry::CheckRegistryCacheOptions(cache));
     KILN_TRY(registry::RestoreFromRegistryCache(r, c, cache));
     return registry::MarkBlockPackStart(c, cache);

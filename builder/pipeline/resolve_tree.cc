@@ -83,7 +83,7 @@ Result<ResolvedTree> ResolveTree(const recipe::Recipe& recipe, const BuildContex
                                   ": package versions are not pinned (run `kiln lock`)");
         lock.clear();
       }
-      KILN_ASSIGN_OR_RETURN(auto records, sources::ImportDebianBase(recipe, ctx, lock, out.tree, store));
+      KILN_ASSIGN_OR_RETURN(auto records, sources::ImportDebianBase(DebianBaseFor(recipe), ctx, lock, out.tree, store));
       for (auto& r : records) out.base_inputs.push_back({r.kind, r.uri, r.sha256});
       break;
     }

@@ -31,6 +31,12 @@ tree::EntryKind TreeEntryKind(recipe::EntryKind k) {
 
 }  // namespace
 
+sources::DebianBaseSpec DebianBaseFor(const recipe::Recipe& r) {
+  const recipe::BaseSection& b = r.base;
+  return {b.suite, b.variant, b.packages, b.components, b.mirror, {b.apt.options, b.apt.keyrings},
+          r.image.architecture, r.boot.loader != "none"};
+}
+
 std::vector<tree::EntrySpec> TreeEntries(const recipe::Recipe& r) {
   std::vector<tree::EntrySpec> out;
   out.reserve(r.entries.size());

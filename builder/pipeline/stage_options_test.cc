@@ -59,6 +59,22 @@ TEST(OciOptionsFor, AnUnknownLayerModeIsARecipeError) {
   EXPECT_EQ(o.error().code, ErrorCode::kRecipe);
 }
 
+TEST(DebianBaseFor, CarriesTheBaseTheArchitectureAndWhetherItBoots) {
+  recipe::Recipe r;
+  r.image.architecture = Architecture::kArm64;
+  r.base.type = recipe::BaseType::kDebian;
+  r.base.suite = "trixie";
+  r.base.variant = "apt";
+  r.base.packages = {"systemd"};
+  r.base.components = {"main", "contrib"};
+  r.base.mirror = "file:///mirror";
+  r.base.apt = {{"Acquire::Retries=3"}, {"/k.gpg"}};
+  EXPECT_EQ(DebianBaseFor(r), (sources::DebianBaseSpec{"trixie", "apt", {"systemd"}, {"main", "contrib"}, "file:///mirror",
+                                                        {{"Acquire::Retries=3"}, {"/k.gpg"}}, Architecture::kArm64, false}));
+  r.boot.loader = "systemd-boot";
+  EXPECT_TRUE(DebianBaseFor(r).boot_initrd);
+}
+
 TEST(TreeSpecs, CarryEveryFieldInOrder) {
   recipe::Recipe r;
   recipe::EntrySpec link;

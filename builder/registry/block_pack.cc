@@ -123,14 +123,14 @@ Result<std::size_t> UnpackBlockEntries(const fs::path& pack, cache::BlockCache& 
   return added;
 }
 
-Result<std::string> BlockPackKey(const recipe::Recipe& recipe) {
+Result<std::string> BlockPackKey(const recipe::Recipe& recipe, const sources::DebianBaseSpec& debian_base) {
   std::string identity;
   if (recipe.base.type == recipe::BaseType::kDebian) {
     const fs::path lock = sources::LockPathFor(recipe.file);
     std::error_code ec;
     if (!fs::exists(lock, ec)) return std::string();
     KILN_ASSIGN_OR_RETURN(std::string lock_bytes, ReadFile(lock));
-    identity = "debian " + sources::DebianBaseTreeKey(recipe, lock_bytes);
+    identity = "debian " + sources::DebianBaseTreeKey(debian_base, lock_bytes);
   } else if (recipe.base.type == recipe::BaseType::kTarball && !recipe.base.sha256.empty()) {
     identity = "tarball " + recipe.base.sha256;
   } else {

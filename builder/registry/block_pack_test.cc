@@ -143,17 +143,17 @@ TEST(BlockPackKeyTest, NamesThePinnedBaseAndTheRootSettings) {
   recipe::Recipe r;
   r.base.type = recipe::BaseType::kTarball;
   r.base.sha256 = std::string(64, '1');
-  auto a = BlockPackKey(r);
+  auto a = BlockPackKey(r, {});
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->size(), 64u);
   r.root.block_size = 64 * 1024;
-  auto b = BlockPackKey(r);
+  auto b = BlockPackKey(r, {});
   ASSERT_TRUE(b.ok());
   EXPECT_NE(*a, *b);
   r.base.sha256.clear();
-  EXPECT_EQ(*BlockPackKey(r), "");
+  EXPECT_EQ(*BlockPackKey(r, {}), "");
   r.base.type = recipe::BaseType::kScratch;
-  EXPECT_EQ(*BlockPackKey(r), "");
+  EXPECT_EQ(*BlockPackKey(r, {}), "");
 }
 
 }  // namespace

@@ -123,14 +123,14 @@ Result<Reference> ParseCacheReference(const std::string& text) {
   return ref;
 }
 
-Result<std::vector<std::string>> BaseTreeKeys(const recipe::Recipe& recipe) {
+Result<std::vector<std::string>> BaseTreeKeys(const recipe::Recipe& recipe, const sources::DebianBaseSpec& debian_base) {
   std::vector<std::string> keys;
   if (recipe.base.type != recipe::BaseType::kDebian) return keys;
   const fs::path lock = sources::LockPathFor(recipe.file);
   std::error_code ec;
   if (!fs::exists(lock, ec)) return keys;
   KILN_ASSIGN_OR_RETURN(std::string lock_bytes, ReadFile(lock));
-  keys.push_back(sources::DebianBaseTreeKey(recipe, lock_bytes));
+  keys.push_back(sources::DebianBaseTreeKey(debian_base, lock_bytes));
   return keys;
 }
 
@@ -216,7 +216,7 @@ Status RestoreFromRegistryCache(const recipe::Recipe& recipe, const BuildContext
     ctx.Report("cache", "warning: registry cache " + opts.cache_from + " not used: no local cache directory");
     return OkStatus();
   }
-  KILN_ASSIGN_OR_RETURN(std::vector<std::string> keys, BaseTreeKeys(recipe));
+  KILN_ASSIGN_OR_RETURN(std::vector<std::string> keys, BaseTreeKeys(recipe, opts.debian_base));
   for (const auto& key : keys) {
     KILN_ASSIGN_OR_RETURN(auto local, sources::LookupBaseTree(ctx, key));
     if (local) continue;  // the local cache wins: nothing to fetch
@@ -229,7 +229,7 @@ Status RestoreFromRegistryCache(const recipe::Recipe& recipe, const BuildContext
     else
       ctx.Report("cache", "registry cache " + opts.cache_from + " has no base tree " + Short(key));
   }
-  KILN_ASSIGN_OR_RETURN(std::string block_key, BlockPackKey(recipe));
+  KILN_ASSIGN_OR_RETURN(std::string block_key, BlockPackKey(recipe, opts.debian_base));
   if (!block_key.empty()) {
     auto got = PullBlockPack(cache, block_key, ctx, opts, trust);
     if (!got.ok())
@@ -251,7 +251,7 @@ Status MarkBlockPackStart(const BuildContext& ctx, const BuildCacheOptions& opts
 
 Status SaveBlocksToRegistryCache(const recipe::Recipe& recipe, const BuildContext& ctx, const BuildCacheOptions& opts) {
   if (opts.cache_to.empty() || ctx.cache_dir.empty()) return OkStatus();
-  KILN_ASSIGN_OR_RETURN(std::string key, BlockPackKey(recipe));
+  KILN_ASSIGN_OR_RETURN(std::string key, BlockPackKey(recipe, opts.debian_base));
   if (key.empty()) return OkStatus();
   KILN_ASSIGN_OR_RETURN(Reference cache, ParseCacheReference(opts.cache_to));
   KILN_ASSIGN_OR_RETURN(CacheTrust trust, TrustFor(opts));
@@ -270,7 +270,7 @@ Status SaveToRegistryCache(const recipe::Recipe& recipe, const BuildContext& ctx
   KILN_ASSIGN_OR_RETURN(Reference cache, ParseCacheReference(opts.cache_to));
   KILN_ASSIGN_OR_RETURN(CacheTrust trust, TrustFor(opts));
   if (!trust.signer) return CacheToNeedsSigning(opts);
-  KILN_ASSIGN_OR_RETURN(std::vector<std::string> keys, BaseTreeKeys(recipe));
+  KILN_ASSIGN_OR_RETURN(std::vector<std::string> keys, BaseTreeKeys(recipe, opts.debian_base));
   for (const auto& key : keys) {
     KILN_ASSIGN_OR_RETURN(auto local, sources::LookupBaseTree(ctx, key));
     if (!local) continue;  // nothing resolved under this key (e.g. an unlocked build)

@@ -33,6 +33,7 @@
 #include "builder/registry/cache_signature.h"
 #include "builder/registry/reference.h"
 #include "builder/registry/registry_client.h"
+#include "builder/sources/debian_base_spec.h"
 
 namespace kiln::registry {
 
@@ -47,6 +48,7 @@ struct BuildCacheOptions : RegistryOptions {
   std::string cache_to;
   std::vector<std::string> cache_trust;  // --cache-trust CERT: who may have written cache_from's entries
   std::string sign_key, sign_cert;       // the build's key and certificate; empty: unsigned build
+  sources::DebianBaseSpec debian_base;   // the recipe's Debian base (pipeline::DebianBaseFor)
 };
 
 // "base-<key>": the tag of a base-tree entry.
@@ -54,7 +56,8 @@ std::string BaseTreeCacheTag(std::string_view key);
 
 // The base-tree cache keys the recipe's base resolves to: one for a Debian base with a lock
 // file beside the recipe, none otherwise (nothing pins an unlocked base's content).
-Result<std::vector<std::string>> BaseTreeKeys(const recipe::Recipe& recipe);
+// debian_base: the recipe's Debian base (pipeline::DebianBaseFor).
+Result<std::vector<std::string>> BaseTreeKeys(const recipe::Recipe& recipe, const sources::DebianBaseSpec& debian_base);
 
 // Fetches entry `key` from the cache repository into the local base-tree cache
 // (ctx.cache_dir) if its signature verifies with `trust` (kIntegrity otherwise). false when

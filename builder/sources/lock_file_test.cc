@@ -71,8 +71,7 @@ TEST(LockFile, ErrorsNameLineAndColumn) {
 TEST(LockFile, StaleLockIsDetected) {
   auto lock = ReadLockFile(std::string(KILN_TESTDATA) + "/good.lock");
   ASSERT_TRUE(lock.ok());
-  recipe::BaseSection base;
-  base.type = recipe::BaseType::kDebian;
+  DebianBaseSpec base;
   base.packages = {"busybox"};
   EXPECT_TRUE(CheckLockMatchesRecipe(*lock, base, "amd64", "a.lock").ok());
   base.packages = {"busybox", "curl"};
