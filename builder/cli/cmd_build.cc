@@ -13,7 +13,7 @@
 #include "builder/pipeline/pipeline.h"
 #include "builder/pipeline/stage_options.h"
 #include "builder/recipe/recipe_parser.h"
-#include "builder/registry/build_cache.h"
+#include "builder/shared_cache/build_cache.h"
 #include "builder/sources/download_cache.h"
 
 namespace kiln::cli {
@@ -46,7 +46,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   req.source_date_epoch = *sde;
   req.ctx = ContextFromOptions(g, [&render](const Event& e) { render(e); });
   if (Status c = UsePrivateCacheDir(g, req.ctx); !c.ok()) return ReportError(g, c.error());
-  registry::BuildCacheOptions cache;
+  shared_cache::BuildCacheOptions cache;
   cache.cache_from = o.cache_from;
   cache.cache_to = o.cache_to;
   cache.cache_trust = o.cache_trust;
@@ -58,15 +58,15 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
     cache.sign_key = !o.key.empty() ? o.key : r.signing.key;
     cache.sign_cert = !o.cert.empty() ? o.cert : r.signing.certificate ? r.signing.certificate->string() : "";
     cache.debian_base = pipeline::DebianBaseFor(r);
-    KILN_TRY(registry::CheckRegistryCacheOptions(cache));
-    KILN_TRY(registry::RestoreFromRegistryCache(r, c, cache));
-    return registry::MarkBlockPackStart(c, cache);
+    KILN_TRY(shared_cache::CheckRegistryCacheOptions(cache));
+    KILN_TRY(shared_cache::RestoreFromRegistryCache(r, c, cache));
+    return shared_cache::MarkBlockPackStart(c, cache);
   };
   req.after_build = [&cache](const recipe::Recipe& r, const BuildContext& c) {
-    return registry::SaveBlocksToRegistryCache(r, c, cache);
+    return shared_cache::SaveBlocksToRegistryCache(r, c, cache);
   };
   req.after_resolve = [&cache](const recipe::Recipe& r, const BuildContext& c) {
-    return registry::SaveToRegistryCache(r, c, cache);
+    return shared_cache::SaveToRegistryCache(r, c, cache);
   };
   auto r = pipeline::Build(req);
   render.Flush();

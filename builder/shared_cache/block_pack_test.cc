@@ -1,6 +1,6 @@
 // Block packs: what a build used is packed, deterministically; unpacking adds what is
 // missing, keeps what is there, and refuses members that are not block cache entries.
-#include "builder/registry/block_pack.h"
+#include "builder/shared_cache/block_pack.h"
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include "builder/common/cache_key.h"
 #include "builder/common/files.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
 namespace {
 
 namespace fs = std::filesystem;
@@ -157,4 +157,4 @@ TEST(BlockPackKeyTest, NamesThePinnedBaseAndTheRootSettings) {
 }
 
 }  // namespace
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache

@@ -1,4 +1,4 @@
-#include "builder/registry/build_cache.h"
+#include "builder/shared_cache/build_cache.h"
 
 #include <nlohmann/json.hpp>
 
@@ -7,14 +7,17 @@
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
 #include "builder/registry/artifact.h"
-#include "builder/registry/block_pack.h"
-#include "builder/registry/cache_signature.h"
+#include "builder/shared_cache/block_pack.h"
+#include "builder/shared_cache/cache_signature.h"
 #include "builder/registry/distribution.h"
 #include "builder/sources/base_tree_cache.h"
 #include "builder/sources/debian_source.h"
 #include "builder/sources/lock_file.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
+
+// The distribution client this cache policy is built on.
+using namespace kiln::registry;  // NOLINT(google-build-using-namespace)
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -282,4 +285,4 @@ Status SaveToRegistryCache(const recipe::Recipe& recipe, const BuildContext& ctx
   return OkStatus();
 }
 
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache

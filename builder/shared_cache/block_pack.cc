@@ -1,4 +1,4 @@
-#include "builder/registry/block_pack.h"
+#include "builder/shared_cache/block_pack.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -21,7 +21,7 @@
 #include "builder/sources/lock_file.h"
 #include "builder/tree/archive_read.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
 
 namespace fs = std::filesystem;
 
@@ -143,4 +143,4 @@ Result<std::string> BlockPackKey(const recipe::Recipe& recipe, const sources::De
   return ToHex(Sha256Of(text));
 }
 
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache

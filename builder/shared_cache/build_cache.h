@@ -30,12 +30,15 @@
 #include "builder/common/build_context.h"
 #include "builder/common/result.h"
 #include "builder/recipe/recipe.h"
-#include "builder/registry/cache_signature.h"
+#include "builder/shared_cache/cache_signature.h"
 #include "builder/registry/reference.h"
 #include "builder/registry/registry_client.h"
 #include "builder/sources/debian_base_spec.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
+
+using registry::Reference;
+using registry::RegistryOptions;
 
 inline constexpr const char* kBaseTreeArtifactType = "application/vnd.kiln.base-tree.v1";
 inline constexpr const char* kBaseTreeLayerType = "application/vnd.kiln.base-tree.v1.tar";
@@ -102,4 +105,4 @@ Status SaveBlocksToRegistryCache(const recipe::Recipe& recipe, const BuildContex
 // A cache reference: "HOST[:PORT]/REPO" without tag or digest (kUsage otherwise).
 Result<Reference> ParseCacheReference(const std::string& text);
 
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache

@@ -20,7 +20,7 @@
 #include "builder/recipe/recipe.h"
 #include "builder/sources/debian_base_spec.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
 
 // Writes every entry of `cache` whose mtime is at or after `since_marker`'s (a file made
 // when the build started: hits refresh an entry's mtime, stores create it, so these are
@@ -40,4 +40,4 @@ Result<std::size_t> UnpackBlockEntries(const std::filesystem::path& pack, cache:
 // debian_base: the recipe's Debian base (pipeline::DebianBaseFor).
 Result<std::string> BlockPackKey(const recipe::Recipe& recipe, const sources::DebianBaseSpec& debian_base);
 
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache
