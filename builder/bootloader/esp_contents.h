@@ -17,10 +17,6 @@
 
 namespace kiln::bootloader {
 
-// Default ESP size when [boot] wants one and [disk] esp_size is not set: room for a few UKIs
-// (a Debian kernel and generic initrd make about 50 MB) and FAT32, as UEFI asks.
-inline constexpr std::uint64_t kDefaultEspSize = 512ull << 20;
-
 struct SecureBootKey {
   std::filesystem::path key;   // PEM private key file
   std::filesystem::path cert;  // PEM certificate

@@ -129,12 +129,11 @@ Result<std::vector<manifest::ArtifactEntry>> DescribeTree(const fs::path& dir, c
 // Boot setup for [boot] loader = "systemd-boot": adds the boot configuration to the root
 // (before it is written), checks the kernel, initrd and loader are there, and returns the
 // function that makes the ESP's files once the root hash is known. Empty when not booting.
-Result<EspFilesFn> PrepareBoot(const BuildRequest& req, recipe::Recipe& recipe, const Seed& seed,
+Result<EspFilesFn> PrepareBoot(const BuildRequest& req, const recipe::Recipe& recipe, const Seed& seed,
                                tree::FileTree& tree, const BuildContext& ctx, const std::string& uki_name) {
   if (recipe.boot.loader == "none") return EspFilesFn();
-  if (recipe.disk.esp_size == 0) recipe.disk.esp_size = bootloader::kDefaultEspSize;
   const auto arch = recipe.image.architecture;
-  const Uuid data_uuid = disk::PartitionUuid(seed, disk::PartitionTypeUuid(disk::PartitionRole::kLinuxGeneric, arch), 0);
+  const Uuid data_uuid = disk::DataPartitionUuid(seed, arch);
   bootloader::BootSystemConfig boot_config{recipe.boot.kernel_cmdline, {}};
   if (recipe.data)
     boot_config.data = bootloader::DataMount{recipe.data->mountpoint, recipe.data->filesystem, recipe.data->label, data_uuid};

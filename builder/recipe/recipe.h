@@ -120,9 +120,13 @@ struct DataSection {
   bool operator==(const DataSection&) const = default;
 };
 
+// The ESP size a [boot] loader gets when [disk] esp_size is not set: room for a few UKIs (a
+// Debian kernel and generic initrd make about 50 MB) and FAT32, as UEFI asks.
+inline constexpr std::uint64_t kDefaultEspSize = 512ull << 20;
+
 struct DiskSection {
   std::optional<std::uint64_t> size;  // nullopt: auto
-  std::uint64_t esp_size = 0;         // 0: no ESP unless [boot] needs one
+  std::uint64_t esp_size = 0;         // 0: no ESP (set to kDefaultEspSize at load when [boot] needs one)
   bool operator==(const DiskSection&) const = default;
 };
 
