@@ -245,19 +245,8 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     m.disk_guid = disk.layout.disk_guid.ToString();
     m.disk_size = disk.layout.size_bytes;
     for (auto& p : disk.layout.partitions) {
-      auto type = disk::FindPartitionType(p.type);
-      std::string fs_name = "ext4";
-      if (type) {
-        switch (type->role) {
-          case disk::PartitionRole::kRoot: fs_name = "squashfs"; break;
-          case disk::PartitionRole::kRootVerity: fs_name = "verity"; break;
-          case disk::PartitionRole::kRootVeritySig: fs_name = "verity-sig"; break;
-          case disk::PartitionRole::kEsp: fs_name = "vfat"; break;
-          default: break;
-        }
-      }
-      m.partitions.push_back({type ? type->name : p.type.ToString(), p.type.ToString(), p.uuid.ToString(),
-                              p.label, p.offset, p.size, p.attributes, fs_name});
+      m.partitions.push_back({disk::PartitionTypeName(p.type), p.type.ToString(), p.uuid.ToString(), p.label,
+                              p.offset, p.size, p.attributes, disk::PartitionContentName(p.type)});
     }
     // VM template formats, each made from the raw image by the vmformats library; the raw
     // image also gets its block map for flashing.
