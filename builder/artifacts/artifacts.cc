@@ -74,6 +74,11 @@ std::string BaseOf(std::string_view file_name, Role role) {
   return std::string(file_name.substr(0, file_name.size() - suffix.size()));
 }
 
+bool DependsOnSigningKey(std::string_view file_name) {
+  const ArtifactKind* k = KindOfFile(file_name);
+  return k && (k->role == Role::kRootHashSignature || k->role == Role::kManifestSignature || k->role == Role::kProvenance);
+}
+
 std::string SignatureFileName(std::string_view signed_file_name) {
   std::string name(signed_file_name);
   name += ".p7s";

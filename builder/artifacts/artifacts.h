@@ -66,6 +66,10 @@ bool HasRole(std::string_view file_name, Role role);
 // not end with it or nothing is left.
 std::string BaseOf(std::string_view file_name, Role role);
 
+// Whether the file's bytes depend on the signing key (the root hash and manifest signatures,
+// the provenance envelope): an unsigned rebuild cannot reproduce them.
+bool DependsOnSigningKey(std::string_view file_name);
+
 // The detached PKCS#7 signature of a signed file is named after it:
 // SignatureFileName("os_1.0.manifest.json") == "os_1.0.manifest.json.p7s".
 std::string SignatureFileName(std::string_view signed_file_name);

@@ -75,6 +75,14 @@ TEST(Artifacts, BaseOfStripsOnlyItsRolesSuffix) {
   EXPECT_EQ(BaseOf(".manifest.json", Role::kManifest), "");
 }
 
+TEST(Artifacts, SignaturesAndProvenanceDependOnTheKey) {
+  for (Role r : {Role::kRootHashSignature, Role::kManifestSignature, Role::kProvenance})
+    EXPECT_TRUE(DependsOnSigningKey(FileName(r, "a")));
+  for (Role r : {Role::kDiskImage, Role::kRootFilesystem, Role::kRootHash, Role::kManifest, Role::kSpdxSbom})
+    EXPECT_FALSE(DependsOnSigningKey(FileName(r, "a")));
+  EXPECT_FALSE(DependsOnSigningKey("SHA256SUMS"));
+}
+
 TEST(Artifacts, ASignatureIsNamedAfterTheFileItSigns) {
   EXPECT_EQ(SignatureFileName(FileName(Role::kManifest, "a")), FileName(Role::kManifestSignature, "a"));
   EXPECT_EQ(SignatureFileName(FileName(Role::kRootHash, "a")), FileName(Role::kRootHashSignature, "a"));

@@ -96,10 +96,7 @@ int RunRebuild(const GlobalOptions& g, const RebuildOptions& o) {
   std::stable_sort(artifacts.begin(), artifacts.end(),
                    [&](const manifest::ArtifactEntry& x, const manifest::ArtifactEntry& y) { return rank(x.name) < rank(y.name); });
   for (auto& a : artifacts) {
-    bool signature = artifacts::HasRole(a.name, artifacts::Role::kRootHashSignature) ||
-                     artifacts::HasRole(a.name, artifacts::Role::kManifestSignature) ||
-                     artifacts::HasRole(a.name, artifacts::Role::kProvenance);
-    if (signature && o.key.empty()) continue;  // unsigned rebuild: signatures cannot match
+    if (artifacts::DependsOnSigningKey(a.name) && o.key.empty()) continue;  // unsigned rebuild: cannot match
     auto it = now.find(a.name);
     std::string problem;
     if (it == now.end()) problem = "not produced by the rebuild";
