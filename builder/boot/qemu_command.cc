@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include "builder/artifacts/artifacts.h"
+
 namespace kiln::boot {
 
 namespace fs = std::filesystem;
@@ -32,7 +34,7 @@ Result<std::string> DetectDiskFormat(const fs::path& image) {
   std::string m(magic, static_cast<std::size_t>(in.gcount()));
   if (m == std::string("QFI\xfb", 4)) return std::string("qcow2");
   if (m == "KDMV") return std::string("vmdk");
-  if (image.extension() == ".qcow2")
+  if (const auto* kind = artifacts::KindOfFile(image.filename().string()); kind && kind->format == "qcow2")
     return MakeError(ErrorCode::kInput, image.string() + " is named .qcow2 but is not a qcow2 image");
   if (fs::file_size(image) < 512 * 34)
     return MakeError(ErrorCode::kInput, image.string() + " is too small to hold a GPT disk");

@@ -22,8 +22,8 @@ std::string RegularFile(const tree::FileTree& tree, const std::string& path) {
 
 }  // namespace
 
-std::string EfiArchSuffix(recipe::Architecture arch) {
-  return arch == recipe::Architecture::kArm64 ? "aa64" : "x64";
+std::string EfiArchSuffix(Architecture arch) {
+  return arch == Architecture::kArm64 ? "aa64" : "x64";
 }
 
 bool KernelVersionLess(const std::string& a, const std::string& b) {
@@ -49,7 +49,7 @@ bool KernelVersionLess(const std::string& a, const std::string& b) {
   return a.size() - i < b.size() - j;
 }
 
-Result<BootFiles> FindBootFiles(const tree::FileTree& tree, recipe::Architecture arch) {
+Result<BootFiles> FindBootFiles(const tree::FileTree& tree, Architecture arch) {
   BootFiles files;
   std::string boot = tree.Resolve("boot");
   std::vector<std::string> versions;

@@ -6,8 +6,8 @@
 
 #include <string>
 
+#include "builder/common/architecture.h"
 #include "builder/common/result.h"
-#include "builder/recipe/recipe.h"
 #include "builder/tree/file_tree.h"
 
 namespace kiln::bootloader {
@@ -22,13 +22,13 @@ struct BootFiles {
 };
 
 // EFI file names by architecture: "x64" for x86-64, "aa64" for arm64.
-std::string EfiArchSuffix(recipe::Architecture arch);
+std::string EfiArchSuffix(Architecture arch);
 
 // Compares Debian-style kernel versions ("6.1.0-9-amd64" < "6.1.0-10-amd64"): digit runs
 // numerically, everything else bytewise.
 bool KernelVersionLess(const std::string& a, const std::string& b);
 
 // Finds the boot files, following symlinks inside the image. Errors say which package to add.
-Result<BootFiles> FindBootFiles(const tree::FileTree& tree, recipe::Architecture arch);
+Result<BootFiles> FindBootFiles(const tree::FileTree& tree, Architecture arch);
 
 }  // namespace kiln::bootloader

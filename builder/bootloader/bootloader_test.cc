@@ -50,7 +50,7 @@ TEST(BootFiles, PicksTheNewestKernelThroughMergedUsr) {
   ASSERT_TRUE(t.Insert("lib/systemd/boot/efi/systemd-bootx64.efi", Inline("sd-boot")).ok());
   ASSERT_TRUE(t.Insert("usr/lib/os-release", Inline("ID=debian\n")).ok());
   ASSERT_TRUE(t.Insert("etc/os-release", Link("../usr/lib/os-release")).ok());
-  auto files = FindBootFiles(t, recipe::Architecture::kX86_64);
+  auto files = FindBootFiles(t, Architecture::kX86_64);
   ASSERT_TRUE(files.ok()) << files.error().message;
   EXPECT_EQ(files->kernel_version, "6.1.0-10-amd64");
   EXPECT_EQ(files->kernel, "boot/vmlinuz-6.1.0-10-amd64");
@@ -61,16 +61,16 @@ TEST(BootFiles, PicksTheNewestKernelThroughMergedUsr) {
 
 TEST(BootFiles, MissingPiecesNameThePackage) {
   tree::FileTree t;
-  auto none = FindBootFiles(t, recipe::Architecture::kX86_64);
+  auto none = FindBootFiles(t, Architecture::kX86_64);
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.error().message.find("linux-image-amd64"), std::string::npos);
   EXPECT_EQ(none.error().code, ErrorCode::kRecipe);
   ASSERT_TRUE(t.Insert("boot/vmlinuz-6.1.0-9-amd64", Inline("k")).ok());
-  auto no_initrd = FindBootFiles(t, recipe::Architecture::kX86_64);
+  auto no_initrd = FindBootFiles(t, Architecture::kX86_64);
   ASSERT_FALSE(no_initrd.ok());
   EXPECT_NE(no_initrd.error().message.find("dracut"), std::string::npos);
   ASSERT_TRUE(t.Insert("boot/initrd.img-6.1.0-9-amd64", Inline("i")).ok());
-  auto no_stub = FindBootFiles(t, recipe::Architecture::kX86_64);
+  auto no_stub = FindBootFiles(t, Architecture::kX86_64);
   ASSERT_FALSE(no_stub.ok());
   EXPECT_NE(no_stub.error().message.find("systemd-boot-efi"), std::string::npos);
 }
@@ -107,11 +107,11 @@ TEST(SystemConfig, CommandLineNamesTheVerityPair) {
 TEST(SystemConfig, MountsTheDataPartitionByPartuuidAndGrowsIt) {
   tree::FileTree t(1700000000);
   ASSERT_TRUE(t.Insert("etc/fstab", Inline("# UNCONFIGURED FSTAB FOR BASE SYSTEM\n")).ok());
-  recipe::Recipe r;
-  r.data = recipe::DataSection{};
-  r.data->mountpoint = "/srv/app-data";
-  Uuid u = *Uuid::Parse("0fc63daf-8483-4772-8e79-3d69d8477de4");
-  ASSERT_TRUE(ApplyBootSystemConfig(t, r, &u).ok());
+  BootSystemConfig config;
+  config.data = DataMount{};
+  config.data->mountpoint = "/srv/app-data";
+  config.data->partuuid = *Uuid::Parse("0fc63daf-8483-4772-8e79-3d69d8477de4");
+  ASSERT_TRUE(ApplyBootSystemConfig(t, config).ok());
   auto fstab = tree::ReadContent(t.Find("etc/fstab")->content);
   ASSERT_TRUE(fstab.ok());
   EXPECT_NE(fstab->find("PARTUUID=0fc63daf-8483-4772-8e79-3d69d8477de4 /srv/app-data ext4 defaults,x-systemd.growfs 0 2\n"),

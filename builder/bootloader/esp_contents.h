@@ -13,14 +13,9 @@
 #include "builder/bootloader/system_config.h"
 #include "builder/common/result.h"
 #include "builder/disk/vfat.h"
-#include "builder/recipe/recipe.h"
 #include "builder/tree/file_tree.h"
 
 namespace kiln::bootloader {
-
-// Default ESP size when [boot] wants one and [disk] esp_size is not set: room for a few UKIs
-// (a Debian kernel and generic initrd make about 50 MB) and FAT32, as UEFI asks.
-inline constexpr std::uint64_t kDefaultEspSize = 512ull << 20;
 
 struct SecureBootKey {
   std::filesystem::path key;   // PEM private key file
@@ -30,7 +25,7 @@ struct SecureBootKey {
 struct EspRequest {
   const tree::FileTree* tree = nullptr;
   BootFiles files;
-  recipe::Architecture arch = recipe::Architecture::kX86_64;
+  Architecture arch = Architecture::kX86_64;
   std::string uki_name;                   // "appliance_1.0.efi"
   std::string cmdline;
   std::optional<SecureBootKey> secure_boot;

@@ -77,25 +77,25 @@ std::string EscapeUnitPath(const std::string& path) {
   return out;
 }
 
-Status ApplyBootSystemConfig(tree::FileTree& tree, const recipe::Recipe& recipe, const Uuid* data_partuuid) {
-  // The recipe loader rejects these already; a Recipe made in code must not inject lines.
+Status ApplyBootSystemConfig(tree::FileTree& tree, const BootSystemConfig& config) {
+  // The recipe loader rejects these already; a config made in code must not inject lines.
   auto check = [](SystemField field, const std::string& text, const std::string& what) -> Status {
     if (std::string why = SystemFieldProblem(field, text); !why.empty())
       return MakeError(ErrorCode::kRecipe, what + ": " + why);
     return OkStatus();
   };
-  for (const std::string& arg : recipe.boot.kernel_cmdline)
+  for (const std::string& arg : config.kernel_cmdline)
     KILN_TRY(check(SystemField::kKernelArgument, arg, "[boot].kernel_cmdline"));
-  if (recipe.data) {
-    KILN_TRY(check(SystemField::kFstabPath, recipe.data->mountpoint, "[data].mountpoint"));
-    KILN_TRY(check(SystemField::kLabel, recipe.data->label, "[data].label"));
+  if (config.data) {
+    KILN_TRY(check(SystemField::kFstabPath, config.data->mountpoint, "[data].mountpoint"));
+    KILN_TRY(check(SystemField::kLabel, config.data->label, "[data].label"));
   }
   std::string fstab =
       "# Written by kiln. The root file system is a read-only dm-verity squashfs named on the\n"
       "# kernel command line; it has no line here.\n";
-  if (recipe.data && data_partuuid) {
-    const auto& d = *recipe.data;
-    const std::string uuid = data_partuuid->ToString();
+  if (config.data) {
+    const DataMount& d = *config.data;
+    const std::string uuid = d.partuuid.ToString();
     fstab += "PARTUUID=" + uuid + " " + d.mountpoint + " " + d.filesystem +
              " defaults,x-systemd.growfs 0 2\n";
     const std::string mount_unit = EscapeUnitPath(d.mountpoint) + ".mount";

@@ -6,12 +6,12 @@
 // empty here and supplied by systemd at boot (see docs/boot.md).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "builder/common/result.h"
 #include "builder/common/uuid.h"
-#include "builder/recipe/recipe.h"
 #include "builder/tree/file_tree.h"
 
 namespace kiln::bootloader {
@@ -28,8 +28,21 @@ std::string KernelCmdline(const VerityRoot& root, const std::vector<std::string>
 // systemd-escape --path: "/srv/app data" -> "srv-app\x20data"; "/" -> "-".
 std::string EscapeUnitPath(const std::string& path);
 
+// The data partition as the booted system mounts it (the recipe's [data]).
+struct DataMount {
+  std::string mountpoint = "/var";
+  std::string filesystem = "ext4";
+  std::string label = "data";
+  Uuid partuuid;  // fixed at build time from the seed
+};
+
+// What the booted system's configuration is made from.
+struct BootSystemConfig {
+  std::vector<std::string> kernel_cmdline;  // [boot].kernel_cmdline
+  std::optional<DataMount> data;            // none: the image has no data partition
+};
+
 // Adds /etc/fstab, the grow-data unit and its repart definition, and an empty /etc/machine-id.
-// data_partuuid is the data partition's UUID (nullptr when the recipe has no [data]).
-Status ApplyBootSystemConfig(tree::FileTree& tree, const recipe::Recipe& recipe, const Uuid* data_partuuid);
+Status ApplyBootSystemConfig(tree::FileTree& tree, const BootSystemConfig& config);
 
 }  // namespace kiln::bootloader

@@ -4,14 +4,16 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/cli/commands.h"
 #include "builder/cli/event_renderer.h"
 #include "builder/common/files.h"
 #include "builder/common/size.h"
 #include "builder/manifest/build_manifest.h"
 #include "builder/pipeline/pipeline.h"
+#include "builder/pipeline/stage_options.h"
 #include "builder/recipe/recipe_parser.h"
-#include "builder/registry/build_cache.h"
+#include "builder/shared_cache/build_cache.h"
 #include "builder/sources/download_cache.h"
 
 namespace kiln::cli {
@@ -44,7 +46,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   req.source_date_epoch = *sde;
   req.ctx = ContextFromOptions(g, [&render](const Event& e) { render(e); });
   if (Status c = UsePrivateCacheDir(g, req.ctx); !c.ok()) return ReportError(g, c.error());
-  registry::BuildCacheOptions cache;
+  shared_cache::BuildCacheOptions cache;
   cache.cache_from = o.cache_from;
   cache.cache_to = o.cache_to;
   cache.cache_trust = o.cache_trust;
@@ -55,15 +57,16 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
     // already checked that the two match).
     cache.sign_key = !o.key.empty() ? o.key : r.signing.key;
     cache.sign_cert = !o.cert.empty() ? o.cert : r.signing.certificate ? r.signing.certificate->string() : "";
-    KILN_TRY(registry::CheckRegistryCacheOptions(cache));
-    KILN_TRY(registry::RestoreFromRegistryCache(r, c, cache));
-    return registry::MarkBlockPackStart(c, cache);
+    cache.debian_base = pipeline::DebianBaseFor(r);
+    KILN_TRY(shared_cache::CheckRegistryCacheOptions(cache));
+    KILN_TRY(shared_cache::RestoreFromRegistryCache(r, c, cache));
+    return shared_cache::MarkBlockPackStart(c, cache);
   };
   req.after_build = [&cache](const recipe::Recipe& r, const BuildContext& c) {
-    return registry::SaveBlocksToRegistryCache(r, c, cache);
+    return shared_cache::SaveBlocksToRegistryCache(r, c, cache);
   };
   req.after_resolve = [&cache](const recipe::Recipe& r, const BuildContext& c) {
-    return registry::SaveToRegistryCache(r, c, cache);
+    return shared_cache::SaveToRegistryCache(r, c, cache);
   };
   auto r = pipeline::Build(req);
   render.Flush();
@@ -83,7 +86,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   std::printf("built %s %s into %s\n", m.image_name.c_str(), m.image_version.c_str(), r->out_dir.c_str());
   // Every published file, including the manifest, its signature and the provenance, as
   // SHA256SUMS lists them; files inside an OCI layout get one line for the layout.
-  auto sums_text = ReadFile(r->out_dir / "SHA256SUMS");
+  auto sums_text = ReadFile(r->out_dir / artifacts::kChecksumsFileName);
   if (!sums_text.ok()) return ReportError(g, sums_text.error());
   auto sums = manifest::ParseSha256Sums(*sums_text);
   if (!sums.ok()) return ReportError(g, sums.error());
@@ -100,7 +103,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   }
   for (auto& [dir, n] : layouts)
     std::printf("  %-44s %10zu files (digests in SHA256SUMS)\n", dir.c_str(), n);
-  std::printf("  %-44s\n", "SHA256SUMS");
+  std::printf("  %-44s\n", std::string(artifacts::kChecksumsFileName).c_str());
   if (!m.root_hash.empty()) std::printf("root hash %s\n", m.root_hash.c_str());
   return 0;
 }

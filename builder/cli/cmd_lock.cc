@@ -4,6 +4,7 @@
 #include "builder/cli/commands.h"
 #include "builder/cli/event_renderer.h"
 #include "builder/common/files.h"
+#include "builder/pipeline/stage_options.h"
 #include "builder/recipe/recipe_parser.h"
 #include "builder/sources/debian_source.h"
 #include "builder/sources/download_cache.h"
@@ -26,7 +27,7 @@ int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe_path) {
   const char* sde = std::getenv("SOURCE_DATE_EPOCH");
   ctx.source_date_epoch = sde ? std::atoll(sde) : recipe->image.source_date_epoch.value_or(0);
   auto lock_path = sources::LockPathFor(recipe->file);
-  Status st = sources::WriteLockFile(*recipe, ctx, lock_path);
+  Status st = sources::WriteLockFile(pipeline::DebianBaseFor(*recipe), ctx, lock_path);
   render.Flush();
   if (!st.ok()) return ReportError(g, st.error());
   if (g.json) std::printf("{\n  \"ok\": true,\n  \"lock\": \"%s\"\n}\n", lock_path.c_str());

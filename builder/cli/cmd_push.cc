@@ -3,6 +3,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/cli/commands.h"
 #include "builder/registry/cosign.h"
 #include "builder/registry/disk_artifact.h"
@@ -27,14 +28,15 @@ std::filesystem::path SbomFor(const std::filesystem::path& dir, bool layout) {
     auto p = std::filesystem::absolute(dir).lexically_normal();
     if (!p.has_filename()) p = p.parent_path();  // "out/app_1.0.oci/"
     std::string name = p.filename().string();
-    if (!name.ends_with(".oci")) return {};
-    auto sbom = p.parent_path() / (name.substr(0, name.size() - 4) + ".spdx.json");
+    const std::string base = artifacts::BaseOf(name, artifacts::Role::kOciLayout);
+    if (base.empty()) return {};
+    auto sbom = p.parent_path() / artifacts::FileName(artifacts::Role::kSpdxSbom, base);
     return std::filesystem::is_regular_file(sbom, ec) ? sbom : std::filesystem::path();
   }
   auto manifest = registry::FindBuildManifest(dir);
   if (!manifest.ok()) return {};
-  std::string m = manifest->filename().string();
-  auto sbom = dir / (m.substr(0, m.size() - std::string(".manifest.json").size()) + ".spdx.json");
+  auto sbom = dir / artifacts::FileName(artifacts::Role::kSpdxSbom,
+                                       artifacts::BaseOf(manifest->filename().string(), artifacts::Role::kManifest));
   return std::filesystem::is_regular_file(sbom, ec) ? sbom : std::filesystem::path();
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/cli/commands.h"
 #include "builder/cli/event_renderer.h"
 #include "builder/common/files.h"
@@ -89,12 +90,13 @@ int RunRebuild(const GlobalOptions& g, const RebuildOptions& o) {
   int checked = 0;
   // The root first: its difference can be explained file by file.
   auto artifacts = recorded->artifacts;
-  auto rank = [](const std::string& n) { return n.ends_with(".root.squashfs") ? 0 : n.ends_with(".raw") ? 1 : 2; };
+  auto rank = [](const std::string& n) {
+    return artifacts::HasRole(n, artifacts::Role::kRootFilesystem) ? 0 : artifacts::HasRole(n, artifacts::Role::kDiskImage) ? 1 : 2;
+  };
   std::stable_sort(artifacts.begin(), artifacts.end(),
                    [&](const manifest::ArtifactEntry& x, const manifest::ArtifactEntry& y) { return rank(x.name) < rank(y.name); });
   for (auto& a : artifacts) {
-    bool signature = a.name.ends_with(".p7s") || a.name.ends_with(".intoto.json");
-    if (signature && o.key.empty()) continue;  // unsigned rebuild: signatures cannot match
+    if (artifacts::DependsOnSigningKey(a.name) && o.key.empty()) continue;  // unsigned rebuild: cannot match
     auto it = now.find(a.name);
     std::string problem;
     if (it == now.end()) problem = "not produced by the rebuild";

@@ -126,7 +126,7 @@ void MakeDisk(const fs::path& squashfs, const fs::path& out, const std::string& 
   l.disk_guid.bytes[0] = uuid_byte;
   l.size_bytes = 4 << 20;
   disk::Partition root;
-  root.type = disk::PartitionTypeUuid(disk::PartitionRole::kRoot, recipe::Architecture::kX86_64);
+  root.type = disk::PartitionTypeUuid(disk::PartitionRole::kRoot, Architecture::kX86_64);
   root.uuid.bytes[1] = uuid_byte;
   root.label = label;
   root.offset = 1 << 20;

@@ -45,7 +45,7 @@ oci::OciOptions Options(const std::string& user) {
   oci::OciOptions o;
   o.name = "app";
   o.version = "1";
-  recipe::ContainerSection c;
+  oci::ContainerConfig c;
   c.entrypoint = {"/usr/bin/app"};
   c.env = {"PATH=/usr/bin:/bin", "MODE=prod"};
   c.user = user;

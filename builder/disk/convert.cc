@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
 #include "builder/common/subprocess.h"
@@ -84,7 +85,7 @@ Result<fs::path> ToRaw(const fs::path& image, const fs::path& dir, const std::st
   if (format != "qcow2" && format != "vmdk" && format != "raw")
     return MakeError(ErrorCode::kInput, "disk image " + image.string() + ": unknown format '" + format + "'");
   if (!allow_external_files) KILN_TRY(CheckSelfContained(image, format));
-  fs::path out = dir / (image.stem().string() + ".raw");
+  fs::path out = dir / artifacts::FileName(artifacts::Role::kDiskImage, image.stem().string());
   // An explicit -f: qemu-img must never probe a format from untrusted bytes.
   ProcessSpec ps = ToolSpec({"qemu-img", "convert", "-q", "-f", format, "-O", "raw"}, {{"LC_ALL", "C"}}, {});
   ps.argv.push_back(image.string());

@@ -39,6 +39,10 @@ Result<std::uint64_t> RootOffset(bool has_esp, std::uint64_t esp_size) {
   return offset;
 }
 
+Uuid DataPartitionUuid(const Seed& seed, Architecture arch) {
+  return PartitionUuid(seed, PartitionTypeUuid(PartitionRole::kLinuxGeneric, arch), 0);
+}
+
 Result<DiskLayout> PlanLayout(const LayoutInputs& in) {
   if (in.root_size == 0) return MakeError(ErrorCode::kBuild, "disk layout: the root partition is empty");
   KILN_TRY(CheckSizes(in));
@@ -77,9 +81,12 @@ Result<DiskLayout> PlanLayout(const LayoutInputs& in) {
   if (in.verity_sig_size > 0)
     add(PartitionRole::kRootVeritySig, GetPartitionType(PartitionRole::kRootVeritySig, in.arch).name,
         in.verity_sig_size, kAttrReadOnly, kPartitionSizeGrain);
-  if (in.data_size > 0)
+  if (in.data_size > 0) {
     add(PartitionRole::kLinuxGeneric, in.data_label, in.data_size, kAttrGrowFileSystem,
         kPartitionSizeGrain);
+    // One derivation for the layout and the boot configuration, which names it earlier.
+    if (!overflow) layout.partitions.back().uuid = DataPartitionUuid(in.seed, in.arch);
+  }
   if (overflow) return Overflow();
 
   std::optional<std::uint64_t> after = CheckedAdd(next, kPartitionAlignment);

@@ -63,6 +63,10 @@ Result<std::uint64_t> RootOffset(bool has_esp, std::uint64_t esp_size);
 // does not fit, or a size exceeds kMaxSize (size.h; the arithmetic is checked, never wraps).
 Result<DiskLayout> PlanLayout(const LayoutInputs& in);
 
+// The data partition's UUID, as PlanLayout gives it (the only partition of its type). The
+// boot configuration names it (fstab, the grow unit) before the layout exists.
+Uuid DataPartitionUuid(const Seed& seed, Architecture arch);
+
 // Index of the first partition of a type, or -1.
 int FindPartition(const DiskLayout& layout, const Uuid& type);
 

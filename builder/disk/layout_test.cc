@@ -83,6 +83,17 @@ TEST(Layout, UuidsFromTheSeed) {
   EXPECT_NE(a.partitions[4].uuid, b.partitions[4].uuid);
 }
 
+TEST(Layout, TheDataPartitionHasTheUuidTheBootConfigurationNames) {
+  for (Architecture arch : {Architecture::kX86_64, Architecture::kArm64}) {
+    LayoutInputs in = Inputs();
+    in.arch = arch;
+    DiskLayout layout = PlanLayout(in).value();
+    const int data = FindPartition(layout, PartitionTypeUuid(PartitionRole::kLinuxGeneric, arch));
+    ASSERT_GE(data, 0);
+    EXPECT_EQ(layout.partitions[static_cast<std::size_t>(data)].uuid, DataPartitionUuid(in.seed, arch));
+  }
+}
+
 TEST(Layout, Arm64) {
   LayoutInputs in = Inputs();
   in.arch = Architecture::kArm64;

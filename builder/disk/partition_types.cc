@@ -79,4 +79,16 @@ std::string PartitionTypeName(const Uuid& type_uuid) {
   return t ? t->name : type_uuid.ToString();
 }
 
+std::string PartitionContentName(const Uuid& type_uuid) {
+  std::optional<PartitionType> t = FindPartitionType(type_uuid);
+  if (!t) return "ext4";
+  switch (t->role) {
+    case PartitionRole::kRoot: return "squashfs";
+    case PartitionRole::kRootVerity: return "verity";
+    case PartitionRole::kRootVeritySig: return "verity-sig";
+    case PartitionRole::kEsp: return "vfat";
+    default: return "ext4";
+  }
+}
+
 }  // namespace kiln::disk

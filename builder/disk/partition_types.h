@@ -9,12 +9,10 @@
 #include <string>
 #include <string_view>
 
+#include "builder/common/architecture.h"
 #include "builder/common/uuid.h"
-#include "builder/recipe/recipe.h"
 
 namespace kiln::disk {
-
-using recipe::Architecture;
 
 // What a partition is for. Root/usr roles exist once per architecture; the rest are
 // architecture independent.
@@ -55,5 +53,9 @@ std::optional<PartitionType> FindPartitionType(std::string_view name);
 
 // The name of a type UUID for display: the known name, or the UUID text when unknown.
 std::string PartitionTypeName(const Uuid& type_uuid);
+
+// What kiln puts in a partition of this type, as the build manifest records it: "squashfs"
+// (root), "verity" (its hash tree), "verity-sig" (its signature), "vfat" (ESP), else "ext4".
+std::string PartitionContentName(const Uuid& type_uuid);
 
 }  // namespace kiln::disk

@@ -7,6 +7,17 @@
 namespace kiln::disk {
 namespace {
 
+TEST(PartitionTypes, ContentNamesAsTheManifestRecordsThem) {
+  for (Architecture arch : {Architecture::kX86_64, Architecture::kArm64}) {
+    EXPECT_EQ(PartitionContentName(PartitionTypeUuid(PartitionRole::kRoot, arch)), "squashfs");
+    EXPECT_EQ(PartitionContentName(PartitionTypeUuid(PartitionRole::kRootVerity, arch)), "verity");
+    EXPECT_EQ(PartitionContentName(PartitionTypeUuid(PartitionRole::kRootVeritySig, arch)), "verity-sig");
+  }
+  EXPECT_EQ(PartitionContentName(PartitionTypeUuid(PartitionRole::kEsp, Architecture::kX86_64)), "vfat");
+  EXPECT_EQ(PartitionContentName(PartitionTypeUuid(PartitionRole::kLinuxGeneric, Architecture::kX86_64)), "ext4");
+  EXPECT_EQ(PartitionContentName(*Uuid::Parse("01234567-89ab-4def-8123-456789abcdef")), "ext4");
+}
+
 TEST(PartitionTypes, SpecUuidsForBothArchitectures) {
   EXPECT_EQ(PartitionTypeUuid(PartitionRole::kRoot, Architecture::kX86_64).ToString(),
             "4f68bce3-e8cd-4db1-96e7-fbcaf984b709");

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
 #include "builder/common/size.h"
@@ -46,7 +47,7 @@ Result<BlockMap> LoadMap(const FlashRequest& req, std::string* source) {
   std::error_code ec;
   if (bmap.empty()) {
     fs::path sibling = req.image;
-    sibling.replace_extension(".bmap");
+    sibling.replace_extension(artifacts::KindOf(artifacts::Role::kBlockMap).suffix);
     if (fs::is_regular_file(sibling, ec)) bmap = sibling;
   }
   if (bmap.empty()) {

@@ -38,7 +38,7 @@ OciOptions Options() {
   o.name = "appliance";
   o.version = "1.0.0";
   o.architecture = "amd64";
-  recipe::ContainerSection c;
+  ContainerConfig c;
   c.entrypoint = {"/usr/bin/app"};
   c.env = {"PATH=/usr/bin:/bin"};
   c.user = "1000:1000";

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/cache/build_hooks.h"
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
@@ -22,10 +23,10 @@
 #include "builder/disk/partition_types.h"
 #include "builder/oci/layout.h"
 #include "builder/oci/oci_archive.h"
-#include "builder/oci/oci_options.h"
 #include "builder/pipeline/build_inputs.h"
 #include "builder/pipeline/disk_image.h"
 #include "builder/pipeline/resolve_tree.h"
+#include "builder/pipeline/stage_options.h"
 #include "builder/pipeline/staged_output.h"
 #include "builder/recipe/recipe_parser.h"
 #include "builder/sbom/cyclonedx.h"
@@ -43,6 +44,7 @@
 namespace kiln::pipeline {
 
 namespace fs = std::filesystem;
+using artifacts::Role;
 
 const char* KilnVersion() { return KILN_VERSION; }
 
@@ -127,13 +129,15 @@ Result<std::vector<manifest::ArtifactEntry>> DescribeTree(const fs::path& dir, c
 // Boot setup for [boot] loader = "systemd-boot": adds the boot configuration to the root
 // (before it is written), checks the kernel, initrd and loader are there, and returns the
 // function that makes the ESP's files once the root hash is known. Empty when not booting.
-Result<EspFilesFn> PrepareBoot(const BuildRequest& req, recipe::Recipe& recipe, const Seed& seed,
+Result<EspFilesFn> PrepareBoot(const BuildRequest& req, const recipe::Recipe& recipe, const Seed& seed,
                                tree::FileTree& tree, const BuildContext& ctx, const std::string& uki_name) {
   if (recipe.boot.loader == "none") return EspFilesFn();
-  if (recipe.disk.esp_size == 0) recipe.disk.esp_size = bootloader::kDefaultEspSize;
   const auto arch = recipe.image.architecture;
-  const Uuid data_uuid = disk::PartitionUuid(seed, disk::PartitionTypeUuid(disk::PartitionRole::kLinuxGeneric, arch), 0);
-  KILN_TRY(bootloader::ApplyBootSystemConfig(tree, recipe, recipe.data ? &data_uuid : nullptr));
+  const Uuid data_uuid = disk::DataPartitionUuid(seed, arch);
+  bootloader::BootSystemConfig boot_config{recipe.boot.kernel_cmdline, {}};
+  if (recipe.data)
+    boot_config.data = bootloader::DataMount{recipe.data->mountpoint, recipe.data->filesystem, recipe.data->label, data_uuid};
+  KILN_TRY(bootloader::ApplyBootSystemConfig(tree, boot_config));
   KILN_ASSIGN_OR_RETURN(bootloader::BootFiles files, bootloader::FindBootFiles(tree, arch));
   ctx.Report("boot", "kernel " + files.kernel_version + ", systemd-boot, UKI " + uki_name);
   std::optional<bootloader::SecureBootKey> sb;
@@ -200,6 +204,7 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   if (signer) m.certificate_fingerprint = signing::CertificateFingerprintSha256(signer->cert);
 
   const std::string base = recipe.image.name + "_" + recipe.image.version;
+  auto name_of = [&base](artifacts::Role role) { return artifacts::FileName(role, base); };
   std::vector<std::string> artifacts;  // file names, in the order produced
   auto keep = [&](const std::string& name) {
     out.Keep(name);
@@ -207,27 +212,26 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   };
 
   if (WantsDisk(recipe)) {
-    const std::string raw = base + ".raw";
-    KILN_ASSIGN_OR_RETURN(EspFilesFn esp_files, PrepareBoot(req, recipe, seed, resolved.tree, ctx, base + ".efi"));
+    const std::string raw = name_of(Role::kDiskImage), uki = name_of(Role::kBootImage);
+    KILN_ASSIGN_OR_RETURN(EspFilesFn esp_files, PrepareBoot(req, recipe, seed, resolved.tree, ctx, uki));
     KILN_ASSIGN_OR_RETURN(DiskImageResult disk,
                           WriteDiskImage(resolved.tree, recipe, seed, signer ? &*signer : nullptr, ctx, out.Path(raw),
                                          esp_files));
     if (esp_files) {
       // The UKI beside the disk image: for network boot, and to check with sbverify.
-      KILN_TRY(CopyRange(ctx.work_dir / "esp" / (base + ".efi"), 0,
-                         fs::file_size(ctx.work_dir / "esp" / (base + ".efi")), out.Path(base + ".efi")));
-      keep(base + ".efi");
+      KILN_TRY(CopyRange(ctx.work_dir / "esp" / uki, 0, fs::file_size(ctx.work_dir / "esp" / uki), out.Path(uki)));
+      keep(uki);
     }
     // Split artifacts beside the disk image.
-    KILN_TRY(CopyRange(out.Path(raw), disk.root_offset, disk.root_size, out.Path(base + ".root.squashfs")));
-    keep(base + ".root.squashfs");
-    KILN_TRY(WriteFile(out.Path(base + ".root.verity"), disk.hash_device));
-    keep(base + ".root.verity");
-    KILN_TRY(WriteFile(out.Path(base + ".root.roothash"), disk.root_hash_hex + "\n"));
-    keep(base + ".root.roothash");
+    KILN_TRY(CopyRange(out.Path(raw), disk.root_offset, disk.root_size, out.Path(name_of(Role::kRootFilesystem))));
+    keep(name_of(Role::kRootFilesystem));
+    KILN_TRY(WriteFile(out.Path(name_of(Role::kVerityHashTree)), disk.hash_device));
+    keep(name_of(Role::kVerityHashTree));
+    KILN_TRY(WriteFile(out.Path(name_of(Role::kRootHash)), disk.root_hash_hex + "\n"));
+    keep(name_of(Role::kRootHash));
     if (signer) {
-      KILN_TRY(WriteFile(out.Path(base + ".root.roothash.p7s"), disk.roothash_p7s));
-      keep(base + ".root.roothash.p7s");
+      KILN_TRY(WriteFile(out.Path(name_of(Role::kRootHashSignature)), disk.roothash_p7s));
+      keep(name_of(Role::kRootHashSignature));
     }
     // The firmware reads the ESP outside dm-verity: the manifest pins each file kiln put there.
     for (const auto& f : disk.esp_files) {
@@ -241,19 +245,8 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     m.disk_guid = disk.layout.disk_guid.ToString();
     m.disk_size = disk.layout.size_bytes;
     for (auto& p : disk.layout.partitions) {
-      auto type = disk::FindPartitionType(p.type);
-      std::string fs_name = "ext4";
-      if (type) {
-        switch (type->role) {
-          case disk::PartitionRole::kRoot: fs_name = "squashfs"; break;
-          case disk::PartitionRole::kRootVerity: fs_name = "verity"; break;
-          case disk::PartitionRole::kRootVeritySig: fs_name = "verity-sig"; break;
-          case disk::PartitionRole::kEsp: fs_name = "vfat"; break;
-          default: break;
-        }
-      }
-      m.partitions.push_back({type ? type->name : p.type.ToString(), p.type.ToString(), p.uuid.ToString(),
-                              p.label, p.offset, p.size, p.attributes, fs_name});
+      m.partitions.push_back({disk::PartitionTypeName(p.type), p.type.ToString(), p.uuid.ToString(), p.label,
+                              p.offset, p.size, p.attributes, disk::PartitionContentName(p.type)});
     }
     // VM template formats, each made from the raw image by the vmformats library; the raw
     // image also gets its block map for flashing.
@@ -267,8 +260,8 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     }
     if (Wants(recipe, "raw")) {
       keep(raw);
-      KILN_TRY(vmformats::WriteVmFormat("bmap", out.Path(raw), out.Path(base + ".bmap"), vm_inputs));
-      keep(base + ".bmap");
+      KILN_TRY(vmformats::WriteVmFormat("bmap", out.Path(raw), out.Path(name_of(Role::kBlockMap)), vm_inputs));
+      keep(name_of(Role::kBlockMap));
     }
   } else if (Wants(recipe, "squashfs")) {
     squashfs::SquashfsOptions sopts{recipe.root.compression, recipe.root.compression_level,
@@ -276,20 +269,20 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     ctx.Report("squashfs", "writing the root file system");
     std::unique_ptr<cache::BlockCache> block_cache = cache::OpenBlockCacheFor(ctx);
     sopts.block_cache = block_cache.get();
-    KILN_TRY(squashfs::WriteSquashfs(resolved.tree, sopts, out.Path(base + ".root.squashfs"), 0, nullptr));
+    KILN_TRY(squashfs::WriteSquashfs(resolved.tree, sopts, out.Path(name_of(Role::kRootFilesystem)), 0, nullptr));
     if (block_cache) cache::ReportBlockCache(ctx, *block_cache);
-    keep(base + ".root.squashfs");
+    keep(name_of(Role::kRootFilesystem));
   }
 
   if (Wants(recipe, "oci") || Wants(recipe, "oci-archive")) {
-    KILN_ASSIGN_OR_RETURN(oci::OciOptions oopts, oci::OciOptionsFromRecipe(recipe, ctx.source_date_epoch, ctx.jobs));
+    KILN_ASSIGN_OR_RETURN(oci::OciOptions oopts, OciOptionsFor(recipe, ctx.source_date_epoch, ctx.jobs));
     ctx.Report("oci", "writing the OCI image layout");
-    KILN_TRY(oci::WriteOciLayout(resolved.tree, oopts, out.Path(base + ".oci")));
+    KILN_TRY(oci::WriteOciLayout(resolved.tree, oopts, out.Path(name_of(Role::kOciLayout))));
     if (Wants(recipe, "oci-archive")) {
-      KILN_TRY(oci::WriteOciArchive(out.Path(base + ".oci"), out.Path(base + ".oci.tar")));
-      keep(base + ".oci.tar");
+      KILN_TRY(oci::WriteOciArchive(out.Path(name_of(Role::kOciLayout)), out.Path(name_of(Role::kOciArchive))));
+      keep(name_of(Role::kOciArchive));
     }
-    if (Wants(recipe, "oci")) keep(base + ".oci");
+    if (Wants(recipe, "oci")) keep(name_of(Role::kOciLayout));
   }
 
   // SBOM: packages of the root, the inputs, and every file overlays and entries added.
@@ -303,11 +296,11 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     for (auto& p : m.packages) sin.packages.push_back({p.name, p.version, p.architecture, "", ""});
     sin.inputs = m.inputs;
     KILN_ASSIGN_OR_RETURN(sin.files, sbom::FilesFromTree(resolved.tree));
-    KILN_TRY(WriteFile(out.Path(base + ".spdx.json"), sbom::MakeSpdx(sin)));
-    keep(base + ".spdx.json");
+    KILN_TRY(WriteFile(out.Path(name_of(Role::kSpdxSbom)), sbom::MakeSpdx(sin)));
+    keep(name_of(Role::kSpdxSbom));
     if (req.sbom_cyclonedx) {
-      KILN_TRY(WriteFile(out.Path(base + ".cdx.json"), sbom::MakeCycloneDx(sin)));
-      keep(base + ".cdx.json");
+      KILN_TRY(WriteFile(out.Path(name_of(Role::kCycloneDxSbom)), sbom::MakeCycloneDx(sin)));
+      keep(name_of(Role::kCycloneDxSbom));
     }
   }
 
@@ -332,16 +325,16 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     KILN_ASSIGN_OR_RETURN(std::string statement, sbom::MakeProvenanceStatement(m, lock_sha));
     KILN_ASSIGN_OR_RETURN(std::string envelope,
                           sbom::SignProvenance(statement, signer->key, m.certificate_fingerprint));
-    KILN_TRY(WriteFile(out.Path(base + ".intoto.json"), envelope));
-    keep(base + ".intoto.json");
-    KILN_ASSIGN_OR_RETURN(auto pa, Describe(out.staging_dir(), base + ".intoto.json"));
+    KILN_TRY(WriteFile(out.Path(name_of(Role::kProvenance)), envelope));
+    keep(name_of(Role::kProvenance));
+    KILN_ASSIGN_OR_RETURN(auto pa, Describe(out.staging_dir(), name_of(Role::kProvenance)));
     m.artifacts.insert(std::upper_bound(m.artifacts.begin(), m.artifacts.end(), pa, by_name), pa);
   } else {
     ctx.Report("provenance", "unsigned build: no provenance envelope written");
   }
   // Manifest, its signature, and SHA256SUMS over everything.
   std::vector<manifest::ArtifactEntry> sums = m.artifacts;
-  const std::string manifest_name = base + ".manifest.json";
+  const std::string manifest_name = name_of(Role::kManifest);
   std::string manifest_json = manifest::ToJson(m);
   KILN_TRY(WriteFile(out.Path(manifest_name), manifest_json));
   keep(manifest_name);
@@ -349,9 +342,9 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   sums.push_back(ma);
   if (signer) {
     KILN_ASSIGN_OR_RETURN(std::string p7s, signing::SignPkcs7Detached(manifest_json, signer->key, signer->cert));
-    KILN_TRY(WriteFile(out.Path(manifest_name + ".p7s"), p7s));
-    keep(manifest_name + ".p7s");
-    KILN_ASSIGN_OR_RETURN(auto pa, Describe(out.staging_dir(), manifest_name + ".p7s"));
+    KILN_TRY(WriteFile(out.Path(name_of(Role::kManifestSignature)), p7s));
+    keep(name_of(Role::kManifestSignature));
+    KILN_ASSIGN_OR_RETURN(auto pa, Describe(out.staging_dir(), name_of(Role::kManifestSignature)));
     sums.push_back(pa);
   }
   // SHA256SUMS is merged with the lines of other builds in the directory while publishing.

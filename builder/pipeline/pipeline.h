@@ -26,7 +26,7 @@ struct BuildRequest {
   std::optional<std::int64_t> source_date_epoch;  // from the SOURCE_DATE_EPOCH environment variable
   BuildContext ctx;        // jobs, cache_dir, offline, on_event (work_dir is made by Build)
   // Called just before and just after the base is resolved (the registry build cache,
-  // --cache-from/--cache-to: builder/registry/build_cache.h); empty: not called.
+  // --cache-from/--cache-to: builder/shared_cache/build_cache.h); empty: not called.
   std::function<Status(const recipe::Recipe&, const BuildContext&)> before_resolve, after_resolve;
   // Called once the outputs are in place (before the caches are pruned); empty: not called.
   std::function<Status(const recipe::Recipe&, const BuildContext&)> after_build;

@@ -2,6 +2,7 @@
 
 #include "builder/common/sha256.h"
 #include "builder/pipeline/build_inputs.h"
+#include "builder/pipeline/stage_options.h"
 #include "builder/sources/debian_source.h"
 #include "builder/sources/download_cache.h"
 #include "builder/sources/dpkg_status.h"
@@ -82,7 +83,7 @@ Result<ResolvedTree> ResolveTree(const recipe::Recipe& recipe, const BuildContex
                                   ": package versions are not pinned (run `kiln lock`)");
         lock.clear();
       }
-      KILN_ASSIGN_OR_RETURN(auto records, sources::ImportDebianBase(recipe, ctx, lock, out.tree, store));
+      KILN_ASSIGN_OR_RETURN(auto records, sources::ImportDebianBase(DebianBaseFor(recipe), ctx, lock, out.tree, store));
       for (auto& r : records) out.base_inputs.push_back({r.kind, r.uri, r.sha256});
       break;
     }
@@ -105,9 +106,9 @@ Result<ResolvedTree> ResolveTree(const recipe::Recipe& recipe, const BuildContex
   }
   // Accounts before entries, so entries may name the recipe's users and groups as owners;
   // services last, so their units may come from any input.
-  KILN_TRY(tree::ApplyAccounts(out.tree, recipe.groups, recipe.users,
+  KILN_TRY(tree::ApplyAccounts(out.tree, TreeGroups(recipe), TreeUsers(recipe),
                                {ctx.source_date_epoch, recipe.data ? recipe.data->mountpoint : ""}));
-  KILN_TRY(tree::ApplyEntries(out.tree, recipe.entries));
+  KILN_TRY(tree::ApplyEntries(out.tree, TreeEntries(recipe)));
   KILN_TRY(tree::EnableServices(out.tree, recipe.services_enable, recipe.services_pos));
   DropPosixAcls(out.tree, ctx);
   KILN_TRY(out.tree.Validate());

@@ -11,6 +11,7 @@
 #include <set>
 #include <system_error>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/common/leftovers.h"
 #include "builder/common/unique_fd.h"
 
@@ -20,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kSums = "SHA256SUMS";
+constexpr std::string_view kSums = artifacts::kChecksumsFileName;
 constexpr const char* kReplaced = ".replaced";  // old artifacts, inside the staging directory
 
 Status RealRename(const fs::path& from, const fs::path& to) {
@@ -81,10 +82,9 @@ Status StagedOutput::StageMergedSums(const SumsUpdate& sums) {
     if (KindOf(Path(name)) == 2) replaced_dirs.push_back(name + "/");
   if (!sums.manifest_name.empty()) {
     replaced.insert(sums.manifest_name);
-    replaced.insert(sums.manifest_name + ".p7s");
-    const std::string suffix = ".manifest.json";
-    if (sums.manifest_name.ends_with(suffix))
-      replaced.insert(sums.manifest_name.substr(0, sums.manifest_name.size() - suffix.size()) + ".intoto.json");
+    replaced.insert(artifacts::SignatureFileName(sums.manifest_name));
+    const std::string base = artifacts::BaseOf(sums.manifest_name, artifacts::Role::kManifest);
+    if (!base.empty()) replaced.insert(artifacts::FileName(artifacts::Role::kProvenance, base));
     if (auto old = ReadFile(out_dir_ / sums.manifest_name); old.ok())
       if (auto m = manifest::ParseManifest(*old); m.ok())
         for (const auto& a : m->artifacts) replaced.insert(a.name);
@@ -107,8 +107,8 @@ Status StagedOutput::StageMergedSums(const SumsUpdate& sums) {
   for (const auto& e : sums.entries) merged[e.name] = e;
   std::vector<manifest::ArtifactEntry> lines;
   for (auto& [name, e] : merged) lines.push_back(std::move(e));
-  KILN_TRY(WriteFile(Path(kSums), manifest::FormatSha256Sums(std::move(lines))));
-  kept_.push_back(kSums);  // published last
+  KILN_TRY(WriteFile(Path(std::string(kSums)), manifest::FormatSha256Sums(std::move(lines))));
+  kept_.emplace_back(kSums);  // published last
   return OkStatus();
 }
 

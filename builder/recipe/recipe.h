@@ -10,20 +10,19 @@
 #include <string>
 #include <vector>
 
+#include "builder/common/architecture.h"
+#include "builder/common/compression.h"
+#include "builder/common/source_pos.h"
+
 namespace kiln::recipe {
 
-// Where a value came from, for error messages of later stages ("recipe.toml:12:5").
-struct SourcePos {
-  std::string file;
-  int line = 0;
-  int column = 0;
-  std::string ToString() const;  // "file:line:column" (or just file when line is 0)
-  bool operator==(const SourcePos&) const = default;
-};
+// Where a value came from, for error messages of later stages (builder/common/source_pos.h).
+using kiln::SourcePos;
 
-enum class Architecture { kX86_64, kArm64 };
-const char* ArchitectureName(Architecture a);  // "x86-64", "arm64"
-Architecture HostArchitecture();
+// [image] architecture (builder/common/architecture.h).
+using kiln::Architecture;
+using kiln::ArchitectureName;
+using kiln::HostArchitecture;
 
 // uid/gid given as numbers or as names resolved later in the image's /etc/passwd and /etc/group.
 struct Owner {
@@ -87,8 +86,9 @@ struct EntrySpec {
   bool operator==(const EntrySpec&) const = default;
 };
 
-enum class Compression { kZstd, kXz, kGzip, kLz4 };
-const char* CompressionName(Compression c);
+// [root] compression (builder/common/compression.h).
+using kiln::Compression;
+using kiln::CompressionName;
 
 struct RootSection {
   Compression compression = Compression::kZstd;
@@ -120,9 +120,13 @@ struct DataSection {
   bool operator==(const DataSection&) const = default;
 };
 
+// The ESP size a [boot] loader gets when [disk] esp_size is not set: room for a few UKIs (a
+// Debian kernel and generic initrd make about 50 MB) and FAT32, as UEFI asks.
+inline constexpr std::uint64_t kDefaultEspSize = 512ull << 20;
+
 struct DiskSection {
   std::optional<std::uint64_t> size;  // nullopt: auto
-  std::uint64_t esp_size = 0;         // 0: no ESP unless [boot] needs one
+  std::uint64_t esp_size = 0;         // 0: no ESP (set to kDefaultEspSize at load when [boot] needs one)
   bool operator==(const DiskSection&) const = default;
 };
 

@@ -372,6 +372,8 @@ Result<Recipe> Validate(MergedToml& merged, const fs::path& file) {
   KILN_TRY(ParseBoot(top, &recipe));
   KILN_TRY(ParseAccounts(top, &recipe));
   KILN_TRY(ParseServices(top, &recipe));
+  // Defaults that depend on other sections are applied here, once, so no stage changes the recipe.
+  if (recipe.boot.loader != "none" && recipe.disk.esp_size == 0) recipe.disk.esp_size = kDefaultEspSize;
   return recipe;
 }
 

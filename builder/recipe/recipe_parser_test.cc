@@ -409,6 +409,10 @@ TEST_F(RecipeParserTest, SizesModesOwners) {
   EXPECT_EQ(r.data->size, 1ull << 30);
   EXPECT_EQ(r.disk.size, 10ull << 30);
   EXPECT_EQ(r.disk.esp_size, 64ull << 20);
+  // A boot loader without esp_size gets the default ESP when the recipe is loaded.
+  Recipe booting = Ok(std::string(kHeader) + "[boot]\nloader = \"systemd-boot\"\n");
+  EXPECT_EQ(booting.disk.esp_size, kDefaultEspSize);
+  EXPECT_EQ(Ok(kHeader).disk.esp_size, 0u);
   ASSERT_EQ(r.entries.size(), 2u);
   EXPECT_EQ(r.entries[0].path, "/usr/bin/x");
   EXPECT_EQ(r.entries[0].mode, 0755u);

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/common/files.h"
 #include "builder/manifest/build_manifest.h"
 #include "builder/oci/image_config.h"
@@ -20,7 +21,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kSums = "SHA256SUMS";
+const std::string kSums(artifacts::kChecksumsFileName);
 
 // Tags allow [A-Za-z0-9_.-]; versions like "1.0+git2" become "1.0_git2".
 std::string TagFor(const std::string& version) {
@@ -32,34 +33,11 @@ std::string TagFor(const std::string& version) {
 
 }  // namespace
 
-std::string DiskArtifactMediaType(const std::string& n) {
-  static const std::pair<const char*, const char*> kSuffixes[] = {
-      {".root.squashfs", "application/vnd.kiln.rootfs.squashfs"},
-      {".root.verity", "application/vnd.kiln.verity.hashtree"},
-      {".root.roothash.p7s", "application/pkcs7-signature"},
-      {".root.roothash", "text/plain"},
-      {".manifest.json.p7s", "application/pkcs7-signature"},
-      {".manifest.json", "application/vnd.kiln.build-manifest.v1+json"},
-      {".spdx.json", "application/spdx+json"},
-      {".cdx.json", "application/vnd.cyclonedx+json"},
-      {".intoto.json", "application/vnd.dsse.envelope.v1+json"},
-      {".raw", "application/vnd.kiln.disk.raw"},
-      {".qcow2", "application/vnd.kiln.disk.qcow2"},
-      {".vmdk", "application/vnd.kiln.disk.vmdk"},
-      {".efi", "application/vnd.microsoft.portable-executable"},
-      {".oci.tar", "application/vnd.oci.image.layout.v1+tar"},
-  };
-  if (n == kSums) return "text/plain";
-  for (const auto& [suffix, type] : kSuffixes)
-    if (n.ends_with(suffix)) return type;
-  return "application/octet-stream";
-}
-
 Result<fs::path> FindBuildManifest(const fs::path& out_dir) {
   std::vector<fs::path> found;
   std::error_code ec;
   for (fs::directory_iterator it(out_dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->is_regular_file() && it->path().filename().string().ends_with(".manifest.json"))
+    if (it->is_regular_file() && artifacts::HasRole(it->path().filename().string(), artifacts::Role::kManifest))
       found.push_back(it->path());
   if (ec) return MakeError(ErrorCode::kInput, "cannot list " + out_dir.string() + ": " + ec.message());
   if (found.size() != 1)
@@ -92,8 +70,8 @@ Result<PushResult> PushDiskImage(const fs::path& out_dir, const Reference& ref, 
     if (a.name.find('/') != std::string::npos) continue;  // inside an OCI layout: pushed on its own
     expected[a.name] = a.sha256;
   }
-  for (const auto& [name, hex] : expected) spec.files.push_back({name, DiskArtifactMediaType(name), out_dir / name, {}, {}, 0});
-  spec.files.push_back({kSums, DiskArtifactMediaType(kSums), out_dir / kSums, {}, {}, 0});
+  for (const auto& [name, hex] : expected) spec.files.push_back({name, artifacts::MediaTypeOf(name), out_dir / name, {}, {}, 0});
+  spec.files.push_back({kSums, artifacts::MediaTypeOf(kSums), out_dir / kSums, {}, {}, 0});
   std::sort(spec.files.begin(), spec.files.end(),
             [](const ArtifactFile& a, const ArtifactFile& b) { return a.title < b.title; });
   KILN_TRY(DescribeArtifactFiles(spec.files));

@@ -5,6 +5,7 @@
 //   config = {"architecture","name","rootHash","version"} from the build manifest
 //   layers = every top-level file SHA256SUMS lists, plus SHA256SUMS, sorted by name, each with
 //            an org.opencontainers.image.title annotation and a media type for its kind
+//            (artifacts::MediaTypeOf)
 // (a real config rather than the OCI 1.1 empty one: `skopeo inspect --raw` and registries
 // show what the image is without pulling the layers; docker-registry 2.8 accepts both).
 // Files inside a subdirectory (an OCI layout beside the disk image) are not part of it: push
@@ -24,9 +25,6 @@
 namespace kiln::registry {
 
 inline constexpr const char* kDiskImageArtifactType = "application/vnd.kiln.disk-image.v1+json";
-
-// The layer media type kiln gives an output file, by its name's suffix.
-std::string DiskArtifactMediaType(const std::string& file_name);
 
 // The build output directory's one NAME_VERSION.manifest.json (kUsage when none or several).
 Result<std::filesystem::path> FindBuildManifest(const std::filesystem::path& out_dir);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/common/leftovers.h"
 #include "builder/common/sha256.h"
 #include "builder/manifest/build_manifest.h"
@@ -54,12 +55,13 @@ std::string ForeignLayoutEntry(const fs::path& dir) {
 // Every disk image artifact carries its SHA256SUMS, so an earlier pull is described by it.
 std::string ForeignDiskEntry(const fs::path& dir) {
   std::set<std::string> listed;
-  if (IsRegular(dir / "SHA256SUMS")) {
-    auto text = ReadFile(dir / "SHA256SUMS");
+  const std::string sums_name(artifacts::kChecksumsFileName);
+  if (IsRegular(dir / sums_name)) {
+    auto text = ReadFile(dir / sums_name);
     auto sums = text.ok() ? manifest::ParseSha256Sums(*text) : Result<std::vector<manifest::ArtifactEntry>>(text.error());
     if (sums.ok())
       for (const auto& s : *sums) listed.insert(s.name);
-    if (sums.ok()) listed.insert("SHA256SUMS");
+    if (sums.ok()) listed.insert(sums_name);
   }
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {

@@ -29,7 +29,7 @@ void Field(std::string& out, std::string_view name, std::string_view value) {
 
 }  // namespace
 
-std::string DebianBaseCacheKey(std::string_view lock_bytes, const recipe::BaseSection& base,
+std::string DebianBaseCacheKey(std::string_view lock_bytes, const DebianBaseSpec& base,
                                std::string_view architecture) {
   std::string s;
   Field(s, "format", "kiln-base-tree " + std::to_string(kBaseTreeCacheFormat));

@@ -16,7 +16,7 @@
 
 #include "builder/common/build_context.h"
 #include "builder/common/result.h"
-#include "builder/recipe/recipe.h"
+#include "builder/sources/debian_base_spec.h"
 
 namespace kiln::sources {
 
@@ -25,7 +25,7 @@ inline constexpr int kBaseTreeCacheFormat = 1;
 
 // sha256 hex of: cache format, lock file bytes, suite, variant, mirror, components,
 // architecture, requested packages, apt options and keyring paths.
-std::string DebianBaseCacheKey(std::string_view lock_bytes, const recipe::BaseSection& base,
+std::string DebianBaseCacheKey(std::string_view lock_bytes, const DebianBaseSpec& base,
                                std::string_view architecture);
 
 // The verified tarball of a cached entry, or nullopt on a miss (or a corrupt entry, which is

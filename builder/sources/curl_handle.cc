@@ -16,6 +16,14 @@ Result<CurlEasy> NewCurlEasy() {
   return h;
 }
 
+void ApplyTransferDefaults(CURL* h, const TransferLimits& limits) {
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "kiln");
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, limits.connect_timeout_seconds);
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, limits.low_speed_limit_bytes);
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, limits.low_speed_time_seconds);
+}
+
 namespace {
 
 Result<std::string> UrlPart(CURLU* u, CURLUPart part, unsigned flags, const std::string& url) {

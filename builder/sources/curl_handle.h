@@ -1,6 +1,6 @@
-// RAII owners for libcurl's C handles (CURL*, curl_slist*, CURLU*) and the one-time global
-// initialisation. Used by the download cache; nothing outside this folder talks to libcurl
-// directly except the registry client, which may reuse these.
+// RAII owners for libcurl's C handles (CURL*, curl_slist*, CURLU*), the one-time global
+// initialisation and the transfer settings every kiln transfer shares. Used by the download
+// cache and the registry client, the only two places kiln talks to libcurl.
 #pragma once
 
 #include <curl/curl.h>
@@ -27,6 +27,18 @@ using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
 
 // curl_global_init exactly once per process (thread-safe), then a fresh easy handle.
 Result<CurlEasy> NewCurlEasy();
+
+// What every transfer kiln makes has in common: user agent "kiln", no signals (transfers run
+// on worker threads), a connect timeout and a stall limit (a transfer slower than
+// low_speed_limit_bytes per second for low_speed_time_seconds is aborted, then retried by the
+// caller). Proxies (http_proxy, https_proxy, no_proxy) and CA certificates are libcurl's own
+// defaults and environment, for both callers alike.
+struct TransferLimits {
+  long connect_timeout_seconds = 30;
+  long low_speed_limit_bytes = 1;
+  long low_speed_time_seconds = 60;
+};
+void ApplyTransferDefaults(CURL* h, const TransferLimits& limits);
 
 // Parsed pieces of an URL, via the curl URL API (never by string splitting).
 struct ParsedUrl {

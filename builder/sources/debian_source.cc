@@ -50,8 +50,6 @@ constexpr const char* kDracutConf =
     "add_dracutmodules+=\" systemd-veritysetup \"\n"
     "add_drivers+=\" dm-verity squashfs ext4 vfat virtio_blk virtio_pci virtio_scsi sd_mod ahci nvme \"\n";
 
-bool WantsBootInitrd(const recipe::Recipe& recipe) { return recipe.boot.loader != "none"; }
-
 bool FileHasEntryFor(const char* file, const std::string& user, uid_t uid) {
   std::ifstream in(file);
   std::string line;
@@ -98,8 +96,7 @@ struct MmdebstrapRun {
   std::vector<std::string> include;
 };
 
-Status RunMmdebstrap(const recipe::Recipe& recipe, const BuildContext& ctx, const MmdebstrapRun& run) {
-  const auto& base = recipe.base;
+Status RunMmdebstrap(const DebianBaseSpec& base, const BuildContext& ctx, const MmdebstrapRun& run) {
   for (const fs::path& p : {run.deb_list, run.pins})
     if (p.string().find_first_of(" \t\n") != std::string::npos)
       return MakeError(ErrorCode::kBuild, "the work directory path must not contain spaces: " + p.string());
@@ -107,7 +104,7 @@ Status RunMmdebstrap(const recipe::Recipe& recipe, const BuildContext& ctx, cons
   spec.argv = {"mmdebstrap",
                std::string("--mode=") + MmdebstrapModeName(run.mode),
                "--variant=" + base.variant,
-               "--architectures=" + DebianArchitecture(recipe.image.architecture),
+               "--architectures=" + DebianArchitecture(base.architecture),
                "--components=" + Join(base.components, ","),
                run.target == "/dev/null" ? "--format=null" : "--format=tar",
                "--skip=essential/unlink",
@@ -117,7 +114,7 @@ Status RunMmdebstrap(const recipe::Recipe& recipe, const BuildContext& ctx, cons
   for (const auto& k : base.apt.keyrings) spec.argv.push_back("--keyring=" + k);
   if (!run.pins.empty())
     spec.argv.push_back("--setup-hook=upload " + run.pins.string() + " " + kPinsInside);
-  if (WantsBootInitrd(recipe)) {
+  if (base.boot_initrd) {
     const fs::path conf = run.deb_list.parent_path() / "dracut-kiln.conf";
     KILN_TRY(WriteFile(conf, kDracutConf));
     spec.argv.push_back("--setup-hook=mkdir -p \"$1/etc/dracut.conf.d\"");
@@ -154,8 +151,8 @@ Status RunMmdebstrap(const recipe::Recipe& recipe, const BuildContext& ctx, cons
 }
 
 // The lock file's bytes, plus the dracut configuration when the base is made bootable.
-std::string CacheKeyInput(const recipe::Recipe& recipe, const std::string& lock_bytes) {
-  return WantsBootInitrd(recipe) ? lock_bytes + "\n" + kDracutConf : lock_bytes;
+std::string CacheKeyInput(const DebianBaseSpec& spec, const std::string& lock_bytes) {
+  return spec.boot_initrd ? lock_bytes + "\n" + kDracutConf : lock_bytes;
 }
 
 std::string PinsFor(const LockFile& lock) {
@@ -171,7 +168,7 @@ std::vector<InputRecord> RecordsFor(const std::vector<LockedPackage>& debs) {
   return out;
 }
 
-Status CheckOffline(const recipe::BaseSection& base, const BuildContext& ctx) {
+Status CheckOffline(const DebianBaseSpec& base, const BuildContext& ctx) {
   if (ctx.offline && !base.mirror.starts_with("file:"))
     return MakeError(ErrorCode::kNetwork, "the debian base (" + base.suite + " from " + base.mirror +
                                               ") is not in the cache and --offline forbids downloading it");
@@ -296,15 +293,15 @@ std::string ExplainAptFailure(std::string_view err, const std::string& mirror) {
   return "";
 }
 
-std::string DebianBaseTreeKey(const recipe::Recipe& recipe, std::string_view lock_bytes) {
-  return DebianBaseCacheKey(CacheKeyInput(recipe, std::string(lock_bytes)), recipe.base,
-                            DebianArchitecture(recipe.image.architecture));
+std::string DebianBaseTreeKey(const DebianBaseSpec& spec, std::string_view lock_bytes) {
+  return DebianBaseCacheKey(CacheKeyInput(spec, std::string(lock_bytes)), spec,
+                            DebianArchitecture(spec.architecture));
 }
 
-Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildContext& ctx,
+Result<DebianBase> ResolveDebianBase(const DebianBaseSpec& spec, const BuildContext& ctx,
                                      const fs::path& lock_path) {
-  const auto& base = recipe.base;
-  const std::string arch = DebianArchitecture(recipe.image.architecture);
+  const DebianBaseSpec& base = spec;
+  const std::string arch = DebianArchitecture(spec.architecture);
   if (ctx.work_dir.empty()) return MakeError(ErrorCode::kUsage, "no work directory for the debian base");
   DebianBase out;
   std::string lock_bytes;
@@ -316,7 +313,7 @@ Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildCo
     out.inputs.push_back({"debian-lock", base.mirror + " " + base.suite + " " + base.variant + " " + arch,
                           ToHex(Sha256Of(lock_bytes))});
     for (auto& r : RecordsFor(lock.packages)) out.inputs.push_back(std::move(r));
-    const std::string key = DebianBaseTreeKey(recipe, lock_bytes);
+    const std::string key = DebianBaseTreeKey(spec, lock_bytes);
     KILN_ASSIGN_OR_RETURN(auto cached, LookupBaseTree(ctx, key));
     if (cached) {
       ctx.Report("sources", "debian base from the cache (" + key.substr(0, 12) + ")");
@@ -344,7 +341,7 @@ Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildCo
   } else {
     run.include = base.packages;
   }
-  KILN_TRY(RunMmdebstrap(recipe, ctx, run));
+  KILN_TRY(RunMmdebstrap(spec, ctx, run));
   KILN_ASSIGN_OR_RETURN(std::string list, ReadFile(run.deb_list));
   KILN_ASSIGN_OR_RETURN(std::vector<LockedPackage> debs, ParseDebDigestList(list));
 
@@ -352,7 +349,7 @@ Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildCo
     KILN_TRY(CheckDownloadsAgainstLock(lock, debs, lock_path.string()));
     if (!ctx.cache_dir.empty()) {
       KILN_ASSIGN_OR_RETURN(out.tarball,
-                            StoreBaseTree(ctx, DebianBaseTreeKey(recipe, lock_bytes), run.target));
+                            StoreBaseTree(ctx, DebianBaseTreeKey(spec, lock_bytes), run.target));
       return out;
     }
   } else {
@@ -367,20 +364,18 @@ Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildCo
   return out;
 }
 
-Result<std::vector<InputRecord>> ImportDebianBase(const recipe::Recipe& recipe, const BuildContext& ctx,
+Result<std::vector<InputRecord>> ImportDebianBase(const DebianBaseSpec& spec, const BuildContext& ctx,
                                                   const fs::path& lock_path, tree::FileTree& tree,
                                                   tree::ContentStore& store) {
-  KILN_ASSIGN_OR_RETURN(DebianBase base, ResolveDebianBase(recipe, ctx, lock_path));
+  KILN_ASSIGN_OR_RETURN(DebianBase base, ResolveDebianBase(spec, ctx, lock_path));
   ctx.Report("sources", "importing the debian base");
   // The tree cache (keyed by the tarball's digest) spares restaging the files on a rebuild.
   KILN_TRY(tree::ImportTarballCached(tree, base.tarball, "", store, ctx, "base").WithContext("debian base"));
   return base.inputs;
 }
 
-Status WriteLockFile(const recipe::Recipe& recipe, const BuildContext& ctx, const fs::path& lock_path) {
-  const auto& base = recipe.base;
-  if (base.type != recipe::BaseType::kDebian)
-    return MakeError(ErrorCode::kUsage, "kiln lock needs a recipe with base.type = \"debian\"");
+Status WriteLockFile(const DebianBaseSpec& spec, const BuildContext& ctx, const fs::path& lock_path) {
+  const DebianBaseSpec& base = spec;
   KILN_TRY(CheckOffline(base, ctx));
   if (ctx.work_dir.empty()) return MakeError(ErrorCode::kUsage, "no work directory for kiln lock");
   KILN_ASSIGN_OR_RETURN(MmdebstrapMode mode, PickMmdebstrapMode());
@@ -392,13 +387,13 @@ Status WriteLockFile(const recipe::Recipe& recipe, const BuildContext& ctx, cons
   run.target = "/dev/null";
   run.deb_list = scratch.path() / "debs.txt";
   run.include = base.packages;
-  KILN_TRY(RunMmdebstrap(recipe, ctx, run));
+  KILN_TRY(RunMmdebstrap(spec, ctx, run));
   KILN_ASSIGN_OR_RETURN(std::string list, ReadFile(run.deb_list));
   LockFile lock;
   lock.suite = base.suite;
   lock.variant = base.variant;
   lock.mirror = base.mirror;
-  lock.architecture = DebianArchitecture(recipe.image.architecture);
+  lock.architecture = DebianArchitecture(spec.architecture);
   lock.components = base.components;
   lock.requested = base.packages;
   std::sort(lock.requested.begin(), lock.requested.end());

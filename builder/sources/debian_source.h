@@ -23,7 +23,7 @@
 
 #include "builder/common/build_context.h"
 #include "builder/common/result.h"
-#include "builder/recipe/recipe.h"
+#include "builder/sources/debian_base_spec.h"
 #include "builder/sources/lock_file.h"
 #include "builder/sources/source_identity.h"
 #include "builder/tree/content_store.h"
@@ -48,22 +48,22 @@ struct DebianBase {
 // Produces the base tarball. lock_path empty: unlocked (latest packages, not cached, the
 // manifest records the suite and mirror only). Otherwise the lock must exist and match the
 // recipe (CheckLockMatchesRecipe). ctx.work_dir holds mmdebstrap's scratch files.
-Result<DebianBase> ResolveDebianBase(const recipe::Recipe& recipe, const BuildContext& ctx,
+Result<DebianBase> ResolveDebianBase(const DebianBaseSpec& spec, const BuildContext& ctx,
                                      const std::filesystem::path& lock_path);
 
 // The base-tree cache key ResolveDebianBase looks up for a locked base (lock_bytes: the lock
 // file's bytes). The registry build cache (--cache-from/--cache-to) uses it to find entries.
-std::string DebianBaseTreeKey(const recipe::Recipe& recipe, std::string_view lock_bytes);
+std::string DebianBaseTreeKey(const DebianBaseSpec& spec, std::string_view lock_bytes);
 
 // ResolveDebianBase, then tree::ImportTarball with origin "base".
-Result<std::vector<InputRecord>> ImportDebianBase(const recipe::Recipe& recipe,
+Result<std::vector<InputRecord>> ImportDebianBase(const DebianBaseSpec& spec,
                                                   const BuildContext& ctx,
                                                   const std::filesystem::path& lock_path,
                                                   tree::FileTree& tree, tree::ContentStore& store);
 
 // `kiln lock`: resolves the recipe's package set with one mmdebstrap run (output discarded)
 // and writes the lock file atomically.
-Status WriteLockFile(const recipe::Recipe& recipe, const BuildContext& ctx,
+Status WriteLockFile(const DebianBaseSpec& spec, const BuildContext& ctx,
                      const std::filesystem::path& lock_path);
 
 // --- pieces exposed for tests ---

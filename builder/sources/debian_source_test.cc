@@ -79,8 +79,7 @@ TEST(PickMmdebstrapMode, HonoursTheOverride) {
 }
 
 TEST(DebianBaseCacheKey, ChangesWithEveryInput) {
-  recipe::BaseSection base;
-  base.type = recipe::BaseType::kDebian;
+  DebianBaseSpec base;
   base.packages = {"busybox"};
   const std::string k = DebianBaseCacheKey("lock", base, "amd64");
   EXPECT_EQ(k.size(), 64u);
@@ -88,7 +87,7 @@ TEST(DebianBaseCacheKey, ChangesWithEveryInput) {
   EXPECT_NE(k, DebianBaseCacheKey("lock2", base, "amd64"));
   EXPECT_NE(k, DebianBaseCacheKey("lock", base, "arm64"));
   auto changed = [&](auto mutate) {
-    recipe::BaseSection b = base;
+    DebianBaseSpec b = base;
     mutate(b);
     return DebianBaseCacheKey("lock", b, "amd64") != k;
   };

@@ -230,15 +230,11 @@ AttemptResult RunAttempt(Transfer& t) {
 
 void ConfigureHandle(CURL* h, Transfer& t, const std::string& url, const FetchOptions& opts) {
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(h, CURLOPT_MAXREDIRS, opts.max_redirects);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, t.is_http ? "http,https" : "file");
   curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, opts.connect_timeout_seconds);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, opts.low_speed_limit_bytes);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, opts.low_speed_time_seconds);
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "kiln");
+  ApplyTransferDefaults(h, {opts.connect_timeout_seconds, opts.low_speed_limit_bytes, opts.low_speed_time_seconds});
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnWrite);

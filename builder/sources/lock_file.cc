@@ -143,8 +143,8 @@ fs::path LockPathFor(const fs::path& recipe_file) {
   return p;
 }
 
-std::string DebianArchitecture(recipe::Architecture arch) {
-  return arch == recipe::Architecture::kArm64 ? "arm64" : "amd64";
+std::string DebianArchitecture(Architecture arch) {
+  return arch == Architecture::kArm64 ? "arm64" : "amd64";
 }
 
 std::string FormatLockFile(const LockFile& lock) {
@@ -216,7 +216,7 @@ Result<LockFile> ReadLockFile(const fs::path& path) {
   return ParseLockFile(text, path.string());
 }
 
-Status CheckLockMatchesRecipe(const LockFile& lock, const recipe::BaseSection& base,
+Status CheckLockMatchesRecipe(const LockFile& lock, const DebianBaseSpec& base,
                               const std::string& architecture, const std::string& lock_name) {
   auto stale = [&](const std::string& what, const std::string& in_lock, const std::string& in_recipe) {
     return MakeError(ErrorCode::kRecipe, lock_name + " is stale: it was made for " + what + " " +

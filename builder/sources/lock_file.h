@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "builder/common/result.h"
-#include "builder/recipe/recipe.h"
+#include "builder/sources/debian_base_spec.h"
 
 namespace kiln::sources {
 
@@ -57,7 +57,7 @@ struct LockFile {
 std::filesystem::path LockPathFor(const std::filesystem::path& recipe_file);
 
 // "x86-64" -> "amd64", "arm64" -> "arm64".
-std::string DebianArchitecture(recipe::Architecture arch);
+std::string DebianArchitecture(Architecture arch);
 
 // Deterministic TOML text (packages sorted, fixed key order).
 std::string FormatLockFile(const LockFile& lock);
@@ -68,7 +68,7 @@ Result<LockFile> ReadLockFile(const std::filesystem::path& path);
 
 // A lock made for another suite, mirror, architecture or package list is stale: kRecipe error
 // telling the user to re-run `kiln lock`.
-Status CheckLockMatchesRecipe(const LockFile& lock, const recipe::BaseSection& base,
+Status CheckLockMatchesRecipe(const LockFile& lock, const DebianBaseSpec& base,
                               const std::string& architecture, const std::string& lock_name);
 
 }  // namespace kiln::sources

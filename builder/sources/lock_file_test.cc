@@ -82,8 +82,7 @@ TEST(LockFile, ErrorsNameLineAndColumn) {
 TEST(LockFile, StaleLockIsDetected) {
   auto lock = ReadLockFile(std::string(KILN_TESTDATA) + "/good.lock");
   ASSERT_TRUE(lock.ok());
-  recipe::BaseSection base;
-  base.type = recipe::BaseType::kDebian;
+  DebianBaseSpec base;
   base.packages = {"busybox"};
   EXPECT_TRUE(CheckLockMatchesRecipe(*lock, base, "amd64", "a.lock").ok());
   base.packages = {"busybox", "curl"};
@@ -100,8 +99,8 @@ TEST(LockFile, StaleLockIsDetected) {
 
 TEST(LockFile, PathsAndArchitectures) {
   EXPECT_EQ(LockPathFor("/r/app.toml"), std::filesystem::path("/r/app.toml.lock"));
-  EXPECT_EQ(DebianArchitecture(recipe::Architecture::kX86_64), "amd64");
-  EXPECT_EQ(DebianArchitecture(recipe::Architecture::kArm64), "arm64");
+  EXPECT_EQ(DebianArchitecture(Architecture::kX86_64), "amd64");
+  EXPECT_EQ(DebianArchitecture(Architecture::kArm64), "arm64");
 }
 
 }  // namespace

@@ -14,12 +14,12 @@ struct LevelRange {
   int min, max;  // min > max: no levels
 };
 
-LevelRange RangeFor(recipe::Compression c) {
+LevelRange RangeFor(Compression c) {
   switch (c) {
-    case recipe::Compression::kZstd: return {"zstd", SQFS_COMP_ZSTD, SQFS_ZSTD_MIN_LEVEL, SQFS_ZSTD_MAX_LEVEL};
-    case recipe::Compression::kXz: return {"xz", SQFS_COMP_XZ, SQFS_XZ_MIN_LEVEL, SQFS_XZ_MAX_LEVEL};
-    case recipe::Compression::kGzip: return {"gzip", SQFS_COMP_GZIP, SQFS_GZIP_MIN_LEVEL, SQFS_GZIP_MAX_LEVEL};
-    case recipe::Compression::kLz4: return {"lz4", SQFS_COMP_LZ4, 1, 0};
+    case Compression::kZstd: return {"zstd", SQFS_COMP_ZSTD, SQFS_ZSTD_MIN_LEVEL, SQFS_ZSTD_MAX_LEVEL};
+    case Compression::kXz: return {"xz", SQFS_COMP_XZ, SQFS_XZ_MIN_LEVEL, SQFS_XZ_MAX_LEVEL};
+    case Compression::kGzip: return {"gzip", SQFS_COMP_GZIP, SQFS_GZIP_MIN_LEVEL, SQFS_GZIP_MAX_LEVEL};
+    case Compression::kLz4: return {"lz4", SQFS_COMP_LZ4, 1, 0};
   }
   return {"zstd", SQFS_COMP_ZSTD, SQFS_ZSTD_MIN_LEVEL, SQFS_ZSTD_MAX_LEVEL};
 }

@@ -10,15 +10,15 @@
 #include <optional>
 
 #include "builder/cache/block_cache.h"
+#include "builder/common/compression.h"
 #include "builder/common/result.h"
-#include "builder/recipe/recipe.h"
 #include "builder/tree/file_tree.h"
 #include "builder/verity/verity.h"
 
 namespace kiln::squashfs {
 
 struct SquashfsOptions {
-  recipe::Compression compression = recipe::Compression::kZstd;
+  Compression compression = Compression::kZstd;
   // zstd 1-22 (default 15), xz 0-9 (default 6), gzip 1-9 (default 9); lz4 takes none.
   std::optional<int> level;
   std::uint32_t block_size = 128 * 1024;  // power of two, 4 KiB .. 1 MiB

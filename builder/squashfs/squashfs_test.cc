@@ -274,18 +274,18 @@ TEST_F(SquashfsTest, RejectsUnsupportedXattrNamespace) {
 TEST_F(SquashfsTest, EachCompressor) {
   if (unsquashfs_.empty()) GTEST_SKIP() << "unsquashfs not installed";
   struct Case {
-    recipe::Compression c;
+    Compression c;
     std::optional<int> level;
     const char* name;
   };
   // Half random, half text: some blocks compress, some are stored, plus a fragment.
   std::string mixed = big_.substr(0, 150000);
   while (mixed.size() < 300000) mixed += "kiln squashfs compressor test line\n";
-  for (const Case& c : {Case{recipe::Compression::kZstd, std::nullopt, "zstd"},
-                        Case{recipe::Compression::kZstd, 3, "zstd"},
-                        Case{recipe::Compression::kXz, 9, "xz"},
-                        Case{recipe::Compression::kGzip, std::nullopt, "gzip"},
-                        Case{recipe::Compression::kLz4, std::nullopt, "lz4"}}) {
+  for (const Case& c : {Case{Compression::kZstd, std::nullopt, "zstd"},
+                        Case{Compression::kZstd, 3, "zstd"},
+                        Case{Compression::kXz, 9, "xz"},
+                        Case{Compression::kGzip, std::nullopt, "gzip"},
+                        Case{Compression::kLz4, std::nullopt, "lz4"}}) {
     SCOPED_TRACE(c.name);
     SquashfsOptions o = DefaultOptions();
     o.compression = c.c;
@@ -307,7 +307,7 @@ TEST_F(SquashfsTest, EachCompressor) {
 
 TEST_F(SquashfsTest, RejectsBadOptions) {
   SquashfsOptions o = DefaultOptions();
-  o.compression = recipe::Compression::kLz4;
+  o.compression = Compression::kLz4;
   o.level = 3;
   EXPECT_FALSE(Write(FullTree(), Path("a.sqfs"), o).ok());
   o = DefaultOptions();

@@ -20,12 +20,6 @@ constexpr std::uint32_t kFirstSystemId = 100;  // adduser's FIRST_SYSTEM_UID/GID
 constexpr std::uint32_t kLastSystemId = 999;   // login.defs SYS_UID_MAX/SYS_GID_MAX
 constexpr std::uint32_t kFirstUserId = 1000;   // login.defs UID_MIN
 
-// recipe::SourcePos::ToString lives in the recipe library, which this stage does not link.
-std::string PosText(const recipe::SourcePos& pos) {
-  if (pos.line == 0) return pos.file;
-  return pos.file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
-}
-
 // The recipe loader already rejects these; a Recipe made in code must not inject records either.
 Status CheckFields(const std::string& where, std::initializer_list<std::pair<SystemField, const std::string*>> fields) {
   for (const auto& [field, text] : fields)
@@ -80,8 +74,8 @@ class AccountWriter {
  public:
   AccountWriter(FileTree& tree, const AccountOptions& opts) : tree_(tree), opts_(opts) {}
 
-  Status Load(const std::vector<recipe::GroupSpec>& groups,
-              const std::vector<recipe::UserSpec>& users) {
+  Status Load(const std::vector<GroupSpec>& groups,
+              const std::vector<UserSpec>& users) {
     KILN_ASSIGN_OR_RETURN(passwd_, LoadAccountDb(tree_, "etc/passwd"));
     KILN_ASSIGN_OR_RETURN(group_, LoadAccountDb(tree_, "etc/group"));
     KILN_ASSIGN_OR_RETURN(shadow_, LoadAccountDb(tree_, "etc/shadow"));
@@ -97,9 +91,9 @@ class AccountWriter {
     return OkStatus();
   }
 
-  Status AddGroup(const recipe::GroupSpec& spec) {
-    KILN_TRY(CheckFields(PosText(spec.pos) + ": [[group]] name", {{SystemField::kAccountField, &spec.name}}));
-    const std::string where = PosText(spec.pos) + ": [[group]] '" + spec.name + "'";
+  Status AddGroup(const GroupSpec& spec) {
+    KILN_TRY(CheckFields(spec.pos.ToString() + ": [[group]] name", {{SystemField::kAccountField, &spec.name}}));
+    const std::string where = spec.pos.ToString() + ": [[group]] '" + spec.name + "'";
     if (auto i = FindByName(group_, spec.name)) {
       auto have = IdOf(group_, *i);
       if (spec.gid && have != spec.gid)
@@ -124,9 +118,9 @@ class AccountWriter {
     return OkStatus();
   }
 
-  Status AddUser(const recipe::UserSpec& spec) {
-    KILN_TRY(CheckFields(PosText(spec.pos) + ": [[user]] name", {{SystemField::kAccountField, &spec.name}}));
-    const std::string where = PosText(spec.pos) + ": [[user]] '" + spec.name + "'";
+  Status AddUser(const UserSpec& spec) {
+    KILN_TRY(CheckFields(spec.pos.ToString() + ": [[user]] name", {{SystemField::kAccountField, &spec.name}}));
+    const std::string where = spec.pos.ToString() + ": [[user]] '" + spec.name + "'";
     KILN_TRY(CheckFields(where + " home", {{SystemField::kHomeDirectory, &spec.home}}));
     KILN_TRY(CheckFields(where + " shell", {{SystemField::kAccountField, &spec.shell}}));
     for (const std::string& g : spec.groups)
@@ -194,7 +188,7 @@ class AccountWriter {
   }
 
   // useradd -U: the group given by gid, else the user's own group (made when missing).
-  Result<std::uint32_t> PrimaryGroup(const recipe::UserSpec& spec, std::uint32_t uid,
+  Result<std::uint32_t> PrimaryGroup(const UserSpec& spec, std::uint32_t uid,
                                      const std::string& where) {
     if (spec.gid) {
       if (FindById(group_, *spec.gid)) return *spec.gid;
@@ -236,7 +230,7 @@ class AccountWriter {
     return rec + ":::";
   }
 
-  Status MakeHome(const recipe::UserSpec& spec, std::uint32_t uid, std::uint32_t gid,
+  Status MakeHome(const UserSpec& spec, std::uint32_t uid, std::uint32_t gid,
                   const std::string& where) {
     std::uint32_t mode = OctalDef(login_defs_, "HOME_MODE")
                              .value_or(0777 & ~OctalDef(login_defs_, "UMASK").value_or(022));
@@ -301,8 +295,8 @@ class AccountWriter {
 
 }  // namespace
 
-Status ApplyAccounts(FileTree& tree, const std::vector<recipe::GroupSpec>& groups,
-                     const std::vector<recipe::UserSpec>& users, const AccountOptions& opts) {
+Status ApplyAccounts(FileTree& tree, const std::vector<GroupSpec>& groups,
+                     const std::vector<UserSpec>& users, const AccountOptions& opts) {
   if (groups.empty() && users.empty()) return OkStatus();
   AccountWriter writer(tree, opts);
   KILN_TRY(writer.Load(groups, users));

@@ -6,14 +6,35 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "builder/common/result.h"
-#include "builder/recipe/recipe.h"
+#include "builder/common/source_pos.h"
 #include "builder/tree/file_tree.h"
 
 namespace kiln::tree {
+
+// One [[user]] (the pipeline makes them from the recipe).
+struct UserSpec {
+  std::string name;
+  std::optional<std::uint32_t> uid;
+  std::optional<std::uint32_t> gid;
+  std::string home;
+  std::string shell = "/usr/sbin/nologin";
+  std::vector<std::string> groups;
+  SourcePos pos;  // errors start with it
+  bool operator==(const UserSpec&) const = default;
+};
+
+// One [[group]].
+struct GroupSpec {
+  std::string name;
+  std::optional<std::uint32_t> gid;
+  SourcePos pos;
+  bool operator==(const GroupSpec&) const = default;
+};
 
 struct AccountOptions {
   std::int64_t source_date_epoch = 0;  // shadow's "last password change" = its day number
@@ -38,7 +59,7 @@ struct AccountOptions {
 // New /etc/passwd and /etc/group files are 0644 root:root, a new /etc/shadow is 0640
 // root:shadow when group shadow exists, else 0600. Errors are kRecipe and start with the
 // entry's recipe position.
-Status ApplyAccounts(FileTree& tree, const std::vector<recipe::GroupSpec>& groups,
-                     const std::vector<recipe::UserSpec>& users, const AccountOptions& opts);
+Status ApplyAccounts(FileTree& tree, const std::vector<GroupSpec>& groups, const std::vector<UserSpec>& users,
+                     const AccountOptions& opts);
 
 }  // namespace kiln::tree

@@ -47,16 +47,16 @@ FileTree DebianLikeTree() {
   return tree;
 }
 
-recipe::SourcePos Pos(int line) { return {"app.toml", line, 1}; }
+SourcePos Pos(int line) { return {"app.toml", line, 1}; }
 
-recipe::GroupSpec Group(std::string name, std::optional<std::uint32_t> gid, int line) {
+GroupSpec Group(std::string name, std::optional<std::uint32_t> gid, int line) {
   return {std::move(name), gid, Pos(line)};
 }
 
-recipe::UserSpec User(std::string name, std::optional<std::uint32_t> uid,
+UserSpec User(std::string name, std::optional<std::uint32_t> uid,
                       std::optional<std::uint32_t> gid, std::string home, std::string shell,
                       std::vector<std::string> groups, int line) {
-  recipe::UserSpec u;
+  UserSpec u;
   u.name = std::move(name);
   u.uid = uid;
   u.gid = gid;
@@ -70,8 +70,8 @@ recipe::UserSpec User(std::string name, std::optional<std::uint32_t> uid,
 // The recipe every comparison uses: an allocated group, a fixed one, a system user with
 // allocated ids whose home is on the data partition, a system user in a fixed group with a
 // home in the root, and a regular user (uid >= 1000, password aging from login.defs).
-std::vector<recipe::GroupSpec> Groups() { return {Group("ops", {}, 1), Group("web", 900, 4)}; }
-std::vector<recipe::UserSpec> Users() {
+std::vector<GroupSpec> Groups() { return {Group("ops", {}, 1), Group("web", 900, 4)}; }
+std::vector<UserSpec> Users() {
   return {User("app", {}, {}, "/var/lib/app", "/usr/sbin/nologin", {"ops", "users"}, 8),
           User("web", 900, 900, "/home/web", "/usr/sbin/nologin", {}, 14),
           User("carol", 1001, {}, "/home/carol", "/bin/bash", {"ops"}, 20)};
@@ -150,8 +150,8 @@ TEST(Accounts, ExistingGroupWithTheSameGidIsKept) {
 
 TEST(Accounts, Conflicts) {
   struct Case {
-    std::vector<recipe::GroupSpec> groups;
-    std::vector<recipe::UserSpec> users;
+    std::vector<GroupSpec> groups;
+    std::vector<UserSpec> users;
     std::string message;
   };
   std::vector<Case> cases = {

@@ -18,17 +18,11 @@ namespace kiln::tree {
 
 namespace {
 
-// recipe::SourcePos::ToString lives in the recipe library, which this stage does not link.
-std::string PosText(const recipe::SourcePos& pos) {
-  if (pos.line == 0) return pos.file;
-  return pos.file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
-}
-
-const char* KindName(recipe::EntryKind kind) {
+const char* KindName(EntryKind kind) {
   switch (kind) {
-    case recipe::EntryKind::kFile: return "[[file]]";
-    case recipe::EntryKind::kDirectory: return "[[directory]]";
-    case recipe::EntryKind::kSymlink: return "[[symlink]]";
+    case EntryKind::kFile: return "[[file]]";
+    case EntryKind::kDirectory: return "[[directory]]";
+    case EntryKind::kSymlink: return "[[symlink]]";
   }
   return "entry";
 }
@@ -74,7 +68,7 @@ struct Ids {
   std::uint32_t gid = 0;
 };
 
-Result<Ids> ResolveOwner(const FileTree& tree, const recipe::Owner& owner, const std::string& where) {
+Result<Ids> ResolveOwner(const FileTree& tree, const Owner& owner, const std::string& where) {
   Ids ids;
   ids.uid = owner.uid.value_or(0);
   ids.gid = owner.gid.value_or(0);
@@ -109,11 +103,11 @@ Result<Ids> ResolveOwner(const FileTree& tree, const recipe::Owner& owner, const
   return ids;
 }
 
-Result<FileNode> MakeNode(const recipe::EntrySpec& entry, const std::string& where) {
+Result<FileNode> MakeNode(const EntrySpec& entry, const std::string& where) {
   FileNode node;
   node.origin = "recipe";
   switch (entry.kind) {
-    case recipe::EntryKind::kFile:
+    case EntryKind::kFile:
       node.type = NodeType::kFile;
       node.mode = entry.mode.value_or(0644);
       if (entry.source) {
@@ -133,11 +127,11 @@ Result<FileNode> MakeNode(const recipe::EntrySpec& entry, const std::string& whe
         node.content.size = node.content.inline_data.size();
       }
       break;
-    case recipe::EntryKind::kDirectory:
+    case EntryKind::kDirectory:
       node.type = NodeType::kDirectory;
       node.mode = entry.mode.value_or(0755);
       break;
-    case recipe::EntryKind::kSymlink:
+    case EntryKind::kSymlink:
       node.type = NodeType::kSymlink;
       node.mode = 0777;
       node.target = entry.target;
@@ -180,10 +174,10 @@ bool LinkToEarlier(const FileTree& tree, const std::map<std::pair<dev_t, ino_t>,
 
 }  // namespace
 
-Status ApplyEntries(FileTree& tree, const std::vector<recipe::EntrySpec>& entries) {
+Status ApplyEntries(FileTree& tree, const std::vector<EntrySpec>& entries) {
   std::map<std::pair<dev_t, ino_t>, std::string> first_name;  // host inode -> image path
-  for (const recipe::EntrySpec& entry : entries) {
-    const std::string where = PosText(entry.pos);
+  for (const EntrySpec& entry : entries) {
+    const std::string where = entry.pos.ToString();
     KILN_ASSIGN_OR_RETURN(FileNode node, MakeNode(entry, where));
     KILN_ASSIGN_OR_RETURN(Ids ids, ResolveOwner(tree, entry.owner, where));
     node.uid = ids.uid;

@@ -12,11 +12,11 @@ namespace fs = std::filesystem;
 
 constexpr std::int64_t kClamp = 1600000000;
 
-recipe::EntrySpec Entry(recipe::EntryKind kind, std::string path, int line) {
-  recipe::EntrySpec e;
+EntrySpec Entry(EntryKind kind, std::string path, int line) {
+  EntrySpec e;
   e.kind = kind;
   e.path = std::move(path);
-  e.pos = recipe::SourcePos{"recipes/base.toml", line, 1};
+  e.pos = SourcePos{"recipes/base.toml", line, 1};
   return e;
 }
 
@@ -34,17 +34,17 @@ TEST(Entries, DefaultsAndKinds) {
   ASSERT_TRUE(tmp.ok());
   ASSERT_TRUE(WriteFile(tmp->path() / "host.conf", "from host", 0600).ok());
 
-  std::vector<recipe::EntrySpec> entries;
-  auto f = Entry(recipe::EntryKind::kFile, "/etc/inline.conf", 3);
+  std::vector<EntrySpec> entries;
+  auto f = Entry(EntryKind::kFile, "/etc/inline.conf", 3);
   f.content = "inline";
   entries.push_back(f);
-  auto h = Entry(recipe::EntryKind::kFile, "/etc/host.conf", 7);
+  auto h = Entry(EntryKind::kFile, "/etc/host.conf", 7);
   h.source = tmp->path() / "host.conf";
   h.mode = 0640;
   entries.push_back(h);
-  auto d = Entry(recipe::EntryKind::kDirectory, "/var/lib/app", 11);
+  auto d = Entry(EntryKind::kDirectory, "/var/lib/app", 11);
   entries.push_back(d);
-  auto l = Entry(recipe::EntryKind::kSymlink, "/etc/localtime", 15);
+  auto l = Entry(EntryKind::kSymlink, "/etc/localtime", 15);
   l.target = "/usr/share/zoneinfo/UTC";
   entries.push_back(l);
 
@@ -82,16 +82,16 @@ TEST(Entries, HardLinkedSourcesStayLinked) {
   ASSERT_TRUE(WriteFile(tmp->path() / "a", "data", 0644).ok());
   ASSERT_EQ(::link((tmp->path() / "a").c_str(), (tmp->path() / "b").c_str()), 0);
   ASSERT_TRUE(WriteFile(tmp->path() / "single", "one", 0644).ok());
-  auto e1 = Entry(recipe::EntryKind::kFile, "/usr/bin/a", 1);
+  auto e1 = Entry(EntryKind::kFile, "/usr/bin/a", 1);
   e1.source = tmp->path() / "a";
-  auto e2 = Entry(recipe::EntryKind::kFile, "/usr/bin/b", 2);
+  auto e2 = Entry(EntryKind::kFile, "/usr/bin/b", 2);
   e2.source = tmp->path() / "b";
-  auto e3 = Entry(recipe::EntryKind::kFile, "/usr/bin/b-suid", 3);
+  auto e3 = Entry(EntryKind::kFile, "/usr/bin/b-suid", 3);
   e3.source = tmp->path() / "b";
   e3.mode = 04755;
-  auto e4 = Entry(recipe::EntryKind::kFile, "/etc/one", 4);
+  auto e4 = Entry(EntryKind::kFile, "/etc/one", 4);
   e4.source = tmp->path() / "single";
-  auto e5 = Entry(recipe::EntryKind::kFile, "/etc/one-again", 5);
+  auto e5 = Entry(EntryKind::kFile, "/etc/one-again", 5);
   e5.source = tmp->path() / "single";
   FileTree tree(kClamp);
   Status s = ApplyEntries(tree, {e1, e2, e3, e4, e5});
@@ -107,7 +107,7 @@ TEST(Entries, HardLinkedSourcesStayLinked) {
 TEST(Entries, DirectoryReplacesMetadataKeepsChildren) {
   FileTree tree(kClamp);
   tree.Insert("srv/x", Inline("x")).value();
-  auto d = Entry(recipe::EntryKind::kDirectory, "/srv", 2);
+  auto d = Entry(EntryKind::kDirectory, "/srv", 2);
   d.mode = 0700;
   d.owner.uid = 7;
   d.owner.gid = 8;
@@ -125,7 +125,7 @@ TEST(Entries, SymlinkAndFileReplaceAnExistingSymlink) {
   link.type = NodeType::kSymlink;
   link.target = "../run/resolv.conf";
   tree.Insert("etc/resolv.conf", link).value();
-  auto f = Entry(recipe::EntryKind::kFile, "/etc/resolv.conf", 4);
+  auto f = Entry(EntryKind::kFile, "/etc/resolv.conf", 4);
   f.content = "nameserver 127.0.0.1\n";
   ASSERT_TRUE(ApplyEntries(tree, {f}).ok());
   EXPECT_EQ(tree.Find("etc/resolv.conf")->type, NodeType::kFile);
@@ -136,15 +136,15 @@ TEST(Entries, OwnerNamesFromTheImage) {
   FileTree tree(kClamp);
   // /etc/passwd written by an earlier entry, /etc/group from the base.
   tree.Insert("etc/group", Inline("root:x:0:\nadm:x:4:\nwww-data:x:33:\nsvc:x:990:\n")).value();
-  auto passwd = Entry(recipe::EntryKind::kFile, "/etc/passwd", 1);
+  auto passwd = Entry(EntryKind::kFile, "/etc/passwd", 1);
   passwd.content = "root:x:0:0:root:/root:/bin/bash\nsvc:x:991:990::/var/lib/svc:/usr/sbin/nologin\n";
 
-  auto a = Entry(recipe::EntryKind::kDirectory, "/var/lib/svc", 5);
+  auto a = Entry(EntryKind::kDirectory, "/var/lib/svc", 5);
   a.owner.user = "svc";  // primary group from passwd
-  auto b = Entry(recipe::EntryKind::kFile, "/var/log/app.log", 9);
+  auto b = Entry(EntryKind::kFile, "/var/log/app.log", 9);
   b.owner.user = "svc";
   b.owner.group = "adm";
-  auto c = Entry(recipe::EntryKind::kFile, "/srv/www", 13);
+  auto c = Entry(EntryKind::kFile, "/srv/www", 13);
   c.owner.uid = 5;
   c.owner.group = "www-data";
 
@@ -168,7 +168,7 @@ TEST(Entries, PasswdFromHostPathContent) {
   pw.content.host_path = tmp->path() / "passwd";
   pw.content.size = 27;  // the file's size, as every importer records it
   tree.Insert("etc/passwd", pw).value();
-  auto e = Entry(recipe::EntryKind::kFile, "/x", 3);
+  auto e = Entry(EntryKind::kFile, "/x", 3);
   e.owner.user = "daemon";
   ASSERT_TRUE(ApplyEntries(tree, {e}).ok());
   EXPECT_EQ(tree.Find("x")->uid, 1u);
@@ -178,7 +178,7 @@ TEST(Entries, PasswdFromHostPathContent) {
 TEST(Entries, UnknownNamesAreRecipeErrors) {
   FileTree tree(kClamp);
   tree.Insert("etc/passwd", Inline("root:x:0:0::/root:/bin/sh\n")).value();
-  auto e = Entry(recipe::EntryKind::kFile, "/x", 12);
+  auto e = Entry(EntryKind::kFile, "/x", 12);
   e.pos.column = 5;
   e.owner.user = "nobody";
   Status s = ApplyEntries(tree, {e});
@@ -187,7 +187,7 @@ TEST(Entries, UnknownNamesAreRecipeErrors) {
   EXPECT_EQ(s.error().message,
             "recipes/base.toml:12:5: unknown user 'nobody' (not in the image's /etc/passwd)");
 
-  auto g = Entry(recipe::EntryKind::kFile, "/y", 14);
+  auto g = Entry(EntryKind::kFile, "/y", 14);
   g.owner.group = "staff";
   s = ApplyEntries(tree, {g});
   ASSERT_FALSE(s.ok());
@@ -198,13 +198,13 @@ TEST(Entries, UnknownNamesAreRecipeErrors) {
 
 TEST(Entries, BadPathsAndSources) {
   FileTree tree(kClamp);
-  auto e = Entry(recipe::EntryKind::kFile, "/../etc/x", 2);
+  auto e = Entry(EntryKind::kFile, "/../etc/x", 2);
   Status s = ApplyEntries(tree, {e});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::kRecipe);
   EXPECT_NE(s.error().message.find("recipes/base.toml:2:1"), std::string::npos);
 
-  auto h = Entry(recipe::EntryKind::kFile, "/etc/x", 3);
+  auto h = Entry(EntryKind::kFile, "/etc/x", 3);
   h.source = fs::path("/nonexistent/kiln-test-file");
   s = ApplyEntries(tree, {h});
   ASSERT_FALSE(s.ok());

@@ -12,11 +12,6 @@ namespace {
 
 constexpr const char* kUnitDir = "etc/systemd/system";  // where enable writes its links
 
-std::string PosText(const recipe::SourcePos& pos) {
-  if (pos.line == 0) return pos.file;
-  return pos.file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
-}
-
 struct FoundUnit {
   std::string dir;        // search directory as listed ("lib/systemd/system")
   std::string file_name;  // "foo.service" or the template "foo@.service"
@@ -158,8 +153,8 @@ const std::vector<std::string>& UnitSearchPath() {
 }
 
 Status EnableServices(FileTree& tree, const std::vector<std::string>& units,
-                      const recipe::SourcePos& pos) {
-  Enabler enabler(tree, PosText(pos));
+                      const SourcePos& pos) {
+  Enabler enabler(tree, pos.ToString());
   for (const std::string& unit : units) KILN_TRY(enabler.Enable(unit, ""));
   return OkStatus();
 }

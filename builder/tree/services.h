@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "builder/common/result.h"
-#include "builder/recipe/recipe.h"
+#include "builder/common/source_pos.h"
 #include "builder/tree/file_tree.h"
 
 namespace kiln::tree {
@@ -30,6 +30,6 @@ const std::vector<std::string>& UnitSearchPath();
 // in the image, a masked or aliased unit file, a unit with no [Install] config (systemctl's
 // "no installation config"), a template with neither an instance nor DefaultInstance=.
 Status EnableServices(FileTree& tree, const std::vector<std::string>& units,
-                      const recipe::SourcePos& pos);
+                      const SourcePos& pos);
 
 }  // namespace kiln::tree

@@ -16,7 +16,7 @@ using testing::AddDir;
 using testing::AddFile;
 using testing::AddSymlink;
 
-const recipe::SourcePos kPos{"app.toml", 30, 11};
+const SourcePos kPos{"app.toml", 30, 11};
 
 // A merged-/usr image (lib -> usr/lib) with units in /usr/lib and /etc.
 FileTree UnitTree() {

@@ -2,6 +2,7 @@
 
 #include <system_error>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/disk/partition_types.h"
 
 namespace kiln::verify {
@@ -12,13 +13,14 @@ namespace {
 
 // NAME.manifest.json beside NAME.raw, NAME.qcow2 or NAME.vmdk; empty when there is none.
 fs::path SiblingManifest(const fs::path& image) {
-  std::string name = image.filename().string();
-  for (const char* ext : {".raw", ".qcow2", ".vmdk"}) {
-    if (!name.ends_with(ext)) continue;
-    fs::path m = image.parent_path() / (name.substr(0, name.size() - std::string(ext).size()) + ".manifest.json");
-    std::error_code ec;
-    if (fs::exists(m, ec)) return m;
-  }
+  const std::string name = image.filename().string();
+  const artifacts::ArtifactKind* kind = artifacts::KindOfFile(name);
+  // Only the formats whose partitions kiln verify reads in place.
+  if (!kind || (kind->format != "raw" && kind->format != "qcow2" && kind->format != "vmdk")) return {};
+  fs::path m = image.parent_path() /
+               artifacts::FileName(artifacts::Role::kManifest, name.substr(0, name.size() - kind->suffix.size()));
+  std::error_code ec;
+  if (fs::exists(m, ec)) return m;
   return {};
 }
 

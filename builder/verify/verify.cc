@@ -4,6 +4,7 @@
 #include <system_error>
 #include <vector>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/common/confined_file.h"
 #include "builder/oci/layout.h"
 
@@ -23,8 +24,9 @@ Result<VerifyReport> VerifyOci(const VerifyOptions& opt) {
   report.Pass("oci layout", "every blob matches its digest");
   // The signed build manifest beside the layout covers every file of it.
   std::string name = opt.artifact.filename().string();
-  if (name.ends_with(".oci")) {
-    fs::path manifest = opt.artifact.parent_path() / (name.substr(0, name.size() - 4) + ".manifest.json");
+  if (artifacts::HasRole(name, artifacts::Role::kOciLayout)) {
+    fs::path manifest = opt.artifact.parent_path() /
+                        artifacts::FileName(artifacts::Role::kManifest, artifacts::BaseOf(name, artifacts::Role::kOciLayout));
     std::error_code ec;
     if (fs::exists(manifest, ec)) {
       VerifyOptions mo{manifest, opt.cert, opt.jobs, opt.work_dir, opt.allow_external_files, {}};
@@ -48,7 +50,7 @@ Result<VerifyReport> Verify(const VerifyOptions& opt) {
     // in name order. Each covers its own artifacts and checks the shared SHA256SUMS.
     std::vector<fs::path> manifests;
     for (const auto& e : fs::directory_iterator(opt.artifact, ec))
-      if (e.path().filename().string().ends_with(".manifest.json")) manifests.push_back(e.path());
+      if (artifacts::HasRole(e.path().filename().string(), artifacts::Role::kManifest)) manifests.push_back(e.path());
     std::sort(manifests.begin(), manifests.end());
     if (manifests.size() == 1) {
       VerifyOptions mo = opt;
@@ -77,8 +79,8 @@ Result<VerifyReport> Verify(const VerifyOptions& opt) {
     }
     return VerifyOci(opt);  // reports the missing oci-layout
   }
-  if (name.ends_with(".manifest.json")) return VerifyManifest(opt);
-  if (name.ends_with(".root.squashfs")) return VerifySplitRoot(opt);
+  if (artifacts::HasRole(name, artifacts::Role::kManifest)) return VerifyManifest(opt);
+  if (artifacts::HasRole(name, artifacts::Role::kRootFilesystem)) return VerifySplitRoot(opt);
   return VerifyDiskImage(opt);
 }
 

@@ -1,5 +1,6 @@
 #include <system_error>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/common/confined_file.h"
 #include "builder/common/sha256.h"
 #include "builder/manifest/build_manifest.h"
@@ -28,15 +29,16 @@ Result<std::optional<SignedManifest>> LoadSignedManifest(const fs::path& path, c
   const std::string name = path.filename().string();
   SignedManifest out;
   KILN_ASSIGN_OR_RETURN(out.json, ReadConfined(dir.get(), name, manifest::kMaxManifestSize));
-  auto p7s = ReadConfined(dir.get(), name + ".p7s", kMaxSignatureSize);
+  const std::string p7s_name = artifacts::SignatureFileName(name);
+  auto p7s = ReadConfined(dir.get(), p7s_name, kMaxSignatureSize);
   if (!p7s.ok()) {
-    report.Fail("manifest signature", name + ".p7s: " + p7s.error().message);
+    report.Fail("manifest signature", p7s_name + ": " + p7s.error().message);
     return std::optional<SignedManifest>();
   }
   out.p7s = std::move(*p7s);
   Status sig = signing::VerifyPkcs7Detached(out.json, out.p7s, cert);
   if (!sig.ok()) {
-    report.Fail("manifest signature", name + ".p7s: " + sig.error().message);
+    report.Fail("manifest signature", p7s_name + ": " + sig.error().message);
     return std::optional<SignedManifest>();
   }
   report.Pass("manifest signature", "PKCS#7 signature over " + name + " verifies with the certificate");
@@ -58,13 +60,13 @@ std::map<std::string, std::string> OtherBuildsListing(const fs::path& manifest_p
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(DirectoryOf(manifest_path), ec)) {
     const std::string n = e.path().filename().string();
-    if (!n.ends_with(".manifest.json") || n == manifest_path.filename().string()) continue;
+    if (!artifacts::HasRole(n, artifacts::Role::kManifest) || n == manifest_path.filename().string()) continue;
     VerifyReport scratch;
     auto other = LoadSignedManifest(e.path(), cert, scratch);
     if (!other.ok() || !*other) continue;
     for (const auto& a : (*other)->manifest.artifacts) listed[a.name] = a.sha256;
     listed[n] = ToHex(Sha256Of((*other)->json));
-    listed[n + ".p7s"] = ToHex(Sha256Of((*other)->p7s));
+    listed[artifacts::SignatureFileName(n)] = ToHex(Sha256Of((*other)->p7s));
   }
   return listed;
 }
@@ -105,7 +107,7 @@ Result<VerifyReport> VerifyManifestFiles(const VerifyOptions& opt, std::map<std:
   if (!report.ok()) return report;
   const std::string name = opt.artifact.filename().string();
   covered[name] = ToHex(Sha256Of(signed_manifest->json));
-  covered[name + ".p7s"] = ToHex(Sha256Of(signed_manifest->p7s));
+  covered[artifacts::SignatureFileName(name)] = ToHex(Sha256Of(signed_manifest->p7s));
   return report;
 }
 

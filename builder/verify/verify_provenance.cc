@@ -1,6 +1,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/common/confined_file.h"
 #include "builder/common/sha256.h"
 #include "builder/verify/verify.h"
@@ -42,7 +43,7 @@ Result<std::map<std::string, std::string>> Subjects(std::string_view statement) 
 
 void CheckProvenance(int dir_fd, const manifest::BuildManifest& m, const signing::Certificate& cert,
                      VerifyReport& report) {
-  const std::string name = m.image_name + "_" + m.image_version + ".intoto.json";
+  const std::string name = artifacts::FileName(artifacts::Role::kProvenance, m.image_name + "_" + m.image_version);
   std::map<std::string, std::string> expected;
   bool listed = false;
   for (const auto& a : m.artifacts) {

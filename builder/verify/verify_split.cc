@@ -3,6 +3,7 @@
 
 #include <system_error>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/common/files.h"
 #include "builder/common/unique_fd.h"
 #include "builder/verify/verify.h"
@@ -17,9 +18,11 @@ Result<VerifyReport> VerifySplitRoot(const VerifyOptions& opt) {
   VerifyReport report;
   report.artifact = opt.artifact.string();
   report.kind = "split";
-  std::string stem = opt.artifact.string();
-  stem.resize(stem.size() - std::string(".squashfs").size());
-  fs::path verity = stem + ".verity", roothash = stem + ".roothash", p7s = stem + ".roothash.p7s";
+  const fs::path dir = opt.artifact.parent_path();
+  const std::string base = artifacts::BaseOf(opt.artifact.filename().string(), artifacts::Role::kRootFilesystem);
+  fs::path verity = dir / artifacts::FileName(artifacts::Role::kVerityHashTree, base),
+           roothash = dir / artifacts::FileName(artifacts::Role::kRootHash, base),
+           p7s = dir / artifacts::FileName(artifacts::Role::kRootHashSignature, base);
   for (auto& p : {verity, roothash, p7s}) {
     std::error_code ec;
     if (!fs::exists(p, ec)) {

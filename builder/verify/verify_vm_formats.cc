@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/verify/verify.h"
 #include "builder/vmformats/vm_formats.h"
 
@@ -14,7 +15,7 @@ void CheckVmFormats(const fs::path& dir, const std::vector<std::string>& names, 
     // Every VM format of a build is made from NAME_VERSION.raw; the ova's inner disk is
     // NAME_VERSION-disk1.vmdk, which is not an artifact of its own.
     std::string base = name.substr(0, name.size() - vmformats::VmFormatFileName(format, "").size());
-    const std::string raw = base + ".raw";
+    const std::string raw = artifacts::FileName(artifacts::Role::kDiskImage, base);
     if (std::find(names.begin(), names.end(), raw) == names.end()) {
       report.Pass("content " + name, "not compared: the build kept no raw image");
       continue;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
 #include "builder/disk/convert.h"
@@ -61,7 +62,9 @@ Result<std::vector<TarEntry>> ListUstar(int fd, std::uint64_t file_size, const s
 
 }  // namespace
 
-OvaNames OvaEntryNames(const std::string& base) { return {base + ".ovf", base + ".mf", base + "-disk1.vmdk"}; }
+OvaNames OvaEntryNames(const std::string& base) {
+  return {base + ".ovf", base + ".mf", base + "-disk1" + std::string(artifacts::KindOfFormat("vmdk")->suffix)};
+}
 
 std::string MakeOvfManifest(const std::vector<std::pair<std::string, std::string>>& digests) {
   std::string mf;
@@ -114,7 +117,7 @@ Result<OvaDiskExtent> CheckOva(const fs::path& ova) {
   if (::fstat(fd.get(), &st) != 0) return MakeError(ErrorCode::kIo, "cannot stat " + what);
   KILN_ASSIGN_OR_RETURN(std::vector<TarEntry> entries, ListUstar(fd.get(), static_cast<std::uint64_t>(st.st_size), what));
   if (entries.size() != 3 || !entries[0].name.ends_with(".ovf") || !entries[1].name.ends_with(".mf") ||
-      !entries[2].name.ends_with(".vmdk"))
+      !entries[2].name.ends_with(artifacts::KindOfFormat("vmdk")->suffix))
     return MakeError(ErrorCode::kIntegrity, what + ": expected the entries .ovf, .mf, .vmdk in that order");
   if (entries[1].size > kMaxSmallEntry) return MakeError(ErrorCode::kIntegrity, what + ": the .mf is too large");
   std::string mf(entries[1].size, '\0');

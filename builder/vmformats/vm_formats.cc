@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/common/files.h"
 #include "builder/disk/convert.h"
 #include "builder/disk/image_file.h"
@@ -19,14 +20,6 @@ namespace kiln::vmformats {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct FormatFile {
-  const char* format;
-  const char* suffix;
-};
-// Longest suffix first: ".gce.tar.gz" before anything shorter could match.
-constexpr FormatFile kFiles[] = {{"gce", ".gce.tar.gz"}, {"qcow2", ".qcow2"}, {"vmdk", ".vmdk"}, {"vhdx", ".vhdx"},
-                                 {"vhd", ".vhd"},        {"ova", ".ova"},     {"bmap", ".bmap"}};
 
 // qemu-img compare: exit 0 same content, 1 different, anything else an error. Reads both
 // images block by block; keeps nothing.
@@ -87,15 +80,14 @@ const std::vector<std::string>& VmFormatNames() {
 }
 
 std::string VmFormatFileName(const std::string& format, const std::string& base) {
-  for (auto& f : kFiles)
-    if (format == f.format) return base + f.suffix;
-  return base + "." + format;
+  const artifacts::ArtifactKind* kind = artifacts::KindOfFormat(format);
+  return kind ? base + std::string(kind->suffix) : base + "." + format;
 }
 
 std::string VmFormatOfFile(const std::string& file_name) {
-  for (auto& f : kFiles)
-    if (file_name.ends_with(f.suffix)) return f.format;
-  return "";
+  const artifacts::ArtifactKind* kind = artifacts::KindOfFile(file_name);
+  if (!kind || (kind->role != artifacts::Role::kVmImage && kind->role != artifacts::Role::kBlockMap)) return "";
+  return std::string(kind->format);
 }
 
 Status WriteVmFormat(const std::string& format, const fs::path& raw, const fs::path& out, const VmFormatInputs& in) {

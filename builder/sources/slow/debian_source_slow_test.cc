@@ -19,17 +19,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-recipe::Recipe DebianRecipe(const fs::path& dir) {
-  recipe::Recipe r;
-  r.file = dir / "debian.toml";
-  r.directory = dir;
-  r.image.name = "deb";
-  r.image.version = "1";
-  r.base.type = recipe::BaseType::kDebian;
-  r.base.suite = "bookworm";
-  r.base.variant = "minbase";
-  r.base.packages = {"busybox"};
-  return r;
+DebianBaseSpec BusyboxBase() {
+  DebianBaseSpec base;
+  base.suite = "bookworm";
+  base.variant = "minbase";
+  base.packages = {"busybox"};
+  return base;
 }
 
 TEST(DebianSourceSlow, LockBuildCacheAndReproduce) {
@@ -39,13 +34,13 @@ TEST(DebianSourceSlow, LockBuildCacheAndReproduce) {
   auto dir = TempDir::Create({}, "kiln-debian-slow");
   ASSERT_TRUE(dir.ok());
   const fs::path d = dir->path();
-  recipe::Recipe r = DebianRecipe(d);
+  const DebianBaseSpec r = BusyboxBase();
   BuildContext ctx;
   ctx.source_date_epoch = 1700000000;
   ctx.cache_dir = d / "cache";
   ctx.work_dir = d / "work";
 
-  const fs::path lock_path = LockPathFor(r.file);
+  const fs::path lock_path = LockPathFor(d / "debian.toml");
   Status w = WriteLockFile(r, ctx, lock_path);
   ASSERT_TRUE(w.ok()) << w.error().ToString();
   auto lock = ReadLockFile(lock_path);

@@ -19,7 +19,7 @@
 #include "builder/common/result.h"
 #include "signing/keys.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
 
 inline constexpr const char* kCacheSignatureAnnotation = "dev.kiln.cache.signature";
 
@@ -49,4 +49,4 @@ Result<std::string> SignCacheEntry(const CacheSigner& signer, std::string_view s
 // kIntegrity error saying the entry is unsigned or not signed by a trusted certificate.
 Status VerifyCacheEntry(const CacheTrust& trust, std::string_view statement, std::string_view annotation);
 
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache

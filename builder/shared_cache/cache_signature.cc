@@ -1,9 +1,9 @@
-#include "builder/registry/cache_signature.h"
+#include "builder/shared_cache/cache_signature.h"
 
 #include "signing/base64.h"
 #include "signing/pkcs7.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
 
 namespace {
 
@@ -48,4 +48,4 @@ Status VerifyCacheEntry(const CacheTrust& trust, std::string_view statement, std
   return MakeError(ErrorCode::kIntegrity, "the entry is not signed by a trusted certificate (--cache-trust)");
 }
 
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache

@@ -1,6 +1,6 @@
 // Block packs: what a build used is packed, deterministically; unpacking adds what is
 // missing, keeps what is there, and refuses members that are not block cache entries.
-#include "builder/registry/block_pack.h"
+#include "builder/shared_cache/block_pack.h"
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include "builder/common/cache_key.h"
 #include "builder/common/files.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
 namespace {
 
 namespace fs = std::filesystem;
@@ -143,18 +143,18 @@ TEST(BlockPackKeyTest, NamesThePinnedBaseAndTheRootSettings) {
   recipe::Recipe r;
   r.base.type = recipe::BaseType::kTarball;
   r.base.sha256 = std::string(64, '1');
-  auto a = BlockPackKey(r);
+  auto a = BlockPackKey(r, {});
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->size(), 64u);
   r.root.block_size = 64 * 1024;
-  auto b = BlockPackKey(r);
+  auto b = BlockPackKey(r, {});
   ASSERT_TRUE(b.ok());
   EXPECT_NE(*a, *b);
   r.base.sha256.clear();
-  EXPECT_EQ(*BlockPackKey(r), "");
+  EXPECT_EQ(*BlockPackKey(r, {}), "");
   r.base.type = recipe::BaseType::kScratch;
-  EXPECT_EQ(*BlockPackKey(r), "");
+  EXPECT_EQ(*BlockPackKey(r, {}), "");
 }
 
 }  // namespace
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache

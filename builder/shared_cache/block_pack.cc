@@ -1,4 +1,4 @@
-#include "builder/registry/block_pack.h"
+#include "builder/shared_cache/block_pack.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -21,7 +21,7 @@
 #include "builder/sources/lock_file.h"
 #include "builder/tree/archive_read.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
 
 namespace fs = std::filesystem;
 
@@ -123,14 +123,14 @@ Result<std::size_t> UnpackBlockEntries(const fs::path& pack, cache::BlockCache& 
   return added;
 }
 
-Result<std::string> BlockPackKey(const recipe::Recipe& recipe) {
+Result<std::string> BlockPackKey(const recipe::Recipe& recipe, const sources::DebianBaseSpec& debian_base) {
   std::string identity;
   if (recipe.base.type == recipe::BaseType::kDebian) {
     const fs::path lock = sources::LockPathFor(recipe.file);
     std::error_code ec;
     if (!fs::exists(lock, ec)) return std::string();
     KILN_ASSIGN_OR_RETURN(std::string lock_bytes, ReadFile(lock));
-    identity = "debian " + sources::DebianBaseTreeKey(recipe, lock_bytes);
+    identity = "debian " + sources::DebianBaseTreeKey(debian_base, lock_bytes);
   } else if (recipe.base.type == recipe::BaseType::kTarball && !recipe.base.sha256.empty()) {
     identity = "tarball " + recipe.base.sha256;
   } else {
@@ -143,4 +143,4 @@ Result<std::string> BlockPackKey(const recipe::Recipe& recipe) {
   return ToHex(Sha256Of(text));
 }
 
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache

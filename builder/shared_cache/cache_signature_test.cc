@@ -1,6 +1,6 @@
 // Cache entry signatures: made with the build key, accepted only from a trusted certificate,
 // bound to the entry's type, key and layer digest; hostile annotations are errors, not crashes.
-#include "builder/registry/cache_signature.h"
+#include "builder/shared_cache/cache_signature.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include "builder/common/files.h"
 #include "signing/base64.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
 namespace {
 
 namespace fs = std::filesystem;
@@ -68,4 +68,4 @@ TEST(CacheSignature, HostileAnnotationsAreRefused) {
 }
 
 }  // namespace
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache

@@ -1,4 +1,4 @@
-#include "builder/registry/build_cache.h"
+#include "builder/shared_cache/build_cache.h"
 
 #include <nlohmann/json.hpp>
 
@@ -8,14 +8,17 @@
 #include "builder/common/leftovers.h"
 #include "builder/common/sha256.h"
 #include "builder/registry/artifact.h"
-#include "builder/registry/block_pack.h"
-#include "builder/registry/cache_signature.h"
+#include "builder/shared_cache/block_pack.h"
+#include "builder/shared_cache/cache_signature.h"
 #include "builder/registry/distribution.h"
 #include "builder/sources/base_tree_cache.h"
 #include "builder/sources/debian_source.h"
 #include "builder/sources/lock_file.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
+
+// The distribution client this cache policy is built on.
+using namespace kiln::registry;  // NOLINT(google-build-using-namespace)
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -124,14 +127,14 @@ Result<Reference> ParseCacheReference(const std::string& text) {
   return ref;
 }
 
-Result<std::vector<std::string>> BaseTreeKeys(const recipe::Recipe& recipe) {
+Result<std::vector<std::string>> BaseTreeKeys(const recipe::Recipe& recipe, const sources::DebianBaseSpec& debian_base) {
   std::vector<std::string> keys;
   if (recipe.base.type != recipe::BaseType::kDebian) return keys;
   const fs::path lock = sources::LockPathFor(recipe.file);
   std::error_code ec;
   if (!fs::exists(lock, ec)) return keys;
   KILN_ASSIGN_OR_RETURN(std::string lock_bytes, ReadFile(lock));
-  keys.push_back(sources::DebianBaseTreeKey(recipe, lock_bytes));
+  keys.push_back(sources::DebianBaseTreeKey(debian_base, lock_bytes));
   return keys;
 }
 
@@ -218,7 +221,7 @@ Status RestoreFromRegistryCache(const recipe::Recipe& recipe, const BuildContext
     ctx.Report("cache", "warning: registry cache " + opts.cache_from + " not used: no local cache directory");
     return OkStatus();
   }
-  KILN_ASSIGN_OR_RETURN(std::vector<std::string> keys, BaseTreeKeys(recipe));
+  KILN_ASSIGN_OR_RETURN(std::vector<std::string> keys, BaseTreeKeys(recipe, opts.debian_base));
   for (const auto& key : keys) {
     KILN_ASSIGN_OR_RETURN(auto local, sources::LookupBaseTree(ctx, key));
     if (local) continue;  // the local cache wins: nothing to fetch
@@ -231,7 +234,7 @@ Status RestoreFromRegistryCache(const recipe::Recipe& recipe, const BuildContext
     else
       ctx.Report("cache", "registry cache " + opts.cache_from + " has no base tree " + Short(key));
   }
-  KILN_ASSIGN_OR_RETURN(std::string block_key, BlockPackKey(recipe));
+  KILN_ASSIGN_OR_RETURN(std::string block_key, BlockPackKey(recipe, opts.debian_base));
   if (!block_key.empty()) {
     auto got = PullBlockPack(cache, block_key, ctx, opts, trust);
     if (!got.ok())
@@ -253,7 +256,7 @@ Status MarkBlockPackStart(const BuildContext& ctx, const BuildCacheOptions& opts
 
 Status SaveBlocksToRegistryCache(const recipe::Recipe& recipe, const BuildContext& ctx, const BuildCacheOptions& opts) {
   if (opts.cache_to.empty() || ctx.cache_dir.empty()) return OkStatus();
-  KILN_ASSIGN_OR_RETURN(std::string key, BlockPackKey(recipe));
+  KILN_ASSIGN_OR_RETURN(std::string key, BlockPackKey(recipe, opts.debian_base));
   if (key.empty()) return OkStatus();
   KILN_ASSIGN_OR_RETURN(Reference cache, ParseCacheReference(opts.cache_to));
   KILN_ASSIGN_OR_RETURN(CacheTrust trust, TrustFor(opts));
@@ -272,7 +275,7 @@ Status SaveToRegistryCache(const recipe::Recipe& recipe, const BuildContext& ctx
   KILN_ASSIGN_OR_RETURN(Reference cache, ParseCacheReference(opts.cache_to));
   KILN_ASSIGN_OR_RETURN(CacheTrust trust, TrustFor(opts));
   if (!trust.signer) return CacheToNeedsSigning(opts);
-  KILN_ASSIGN_OR_RETURN(std::vector<std::string> keys, BaseTreeKeys(recipe));
+  KILN_ASSIGN_OR_RETURN(std::vector<std::string> keys, BaseTreeKeys(recipe, opts.debian_base));
   for (const auto& key : keys) {
     KILN_ASSIGN_OR_RETURN(auto local, sources::LookupBaseTree(ctx, key));
     if (!local) continue;  // nothing resolved under this key (e.g. an unlocked build)
@@ -284,4 +287,4 @@ Status SaveToRegistryCache(const recipe::Recipe& recipe, const BuildContext& ctx
   return OkStatus();
 }
 
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache

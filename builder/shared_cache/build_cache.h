@@ -30,11 +30,15 @@
 #include "builder/common/build_context.h"
 #include "builder/common/result.h"
 #include "builder/recipe/recipe.h"
-#include "builder/registry/cache_signature.h"
+#include "builder/shared_cache/cache_signature.h"
 #include "builder/registry/reference.h"
 #include "builder/registry/registry_client.h"
+#include "builder/sources/debian_base_spec.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
+
+using registry::Reference;
+using registry::RegistryOptions;
 
 inline constexpr const char* kBaseTreeArtifactType = "application/vnd.kiln.base-tree.v1";
 inline constexpr const char* kBaseTreeLayerType = "application/vnd.kiln.base-tree.v1.tar";
@@ -47,6 +51,7 @@ struct BuildCacheOptions : RegistryOptions {
   std::string cache_to;
   std::vector<std::string> cache_trust;  // --cache-trust CERT: who may have written cache_from's entries
   std::string sign_key, sign_cert;       // the build's key and certificate; empty: unsigned build
+  sources::DebianBaseSpec debian_base;   // the recipe's Debian base (pipeline::DebianBaseFor)
 };
 
 // "base-<key>": the tag of a base-tree entry.
@@ -54,7 +59,8 @@ std::string BaseTreeCacheTag(std::string_view key);
 
 // The base-tree cache keys the recipe's base resolves to: one for a Debian base with a lock
 // file beside the recipe, none otherwise (nothing pins an unlocked base's content).
-Result<std::vector<std::string>> BaseTreeKeys(const recipe::Recipe& recipe);
+// debian_base: the recipe's Debian base (pipeline::DebianBaseFor).
+Result<std::vector<std::string>> BaseTreeKeys(const recipe::Recipe& recipe, const sources::DebianBaseSpec& debian_base);
 
 // Fetches entry `key` from the cache repository into the local base-tree cache
 // (ctx.cache_dir) if its signature verifies with `trust` (kIntegrity otherwise). false when
@@ -99,4 +105,4 @@ Status SaveBlocksToRegistryCache(const recipe::Recipe& recipe, const BuildContex
 // A cache reference: "HOST[:PORT]/REPO" without tag or digest (kUsage otherwise).
 Result<Reference> ParseCacheReference(const std::string& text);
 
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache

@@ -18,8 +18,9 @@
 #include "builder/cache/block_cache.h"
 #include "builder/common/result.h"
 #include "builder/recipe/recipe.h"
+#include "builder/sources/debian_base_spec.h"
 
-namespace kiln::registry {
+namespace kiln::shared_cache {
 
 // Writes every entry of `cache` whose mtime is at or after `since_marker`'s (a file made
 // when the build started: hits refresh an entry's mtime, stores create it, so these are
@@ -36,6 +37,7 @@ Result<std::size_t> UnpackBlockEntries(const std::filesystem::path& pack, cache:
 // The key under which a recipe's blocks are shared: its base's pinned identity (a locked
 // Debian base's tree key, or a tarball base's sha256) and its root compression settings.
 // Empty when the base has no pinned identity (nothing to share it by).
-Result<std::string> BlockPackKey(const recipe::Recipe& recipe);
+// debian_base: the recipe's Debian base (pipeline::DebianBaseFor).
+Result<std::string> BlockPackKey(const recipe::Recipe& recipe, const sources::DebianBaseSpec& debian_base);
 
-}  // namespace kiln::registry
+}  // namespace kiln::shared_cache

@@ -1,0 +1,32 @@
+// What a Debian base is made from: the recipe's [base] (type "debian") and the image
+// architecture, plus whether the image boots (then an initrd for the verity root is
+// configured). The pipeline and `kiln lock` fill it from the recipe; lock files, the base-tree
+// cache key and mmdebstrap's command line are made from it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "builder/common/architecture.h"
+
+namespace kiln::sources {
+
+struct AptSettings {
+  std::vector<std::string> options;   // extra apt options (-o KEY=VALUE), in order
+  std::vector<std::string> keyrings;  // keyring files (resolved paths)
+  bool operator==(const AptSettings&) const = default;
+};
+
+struct DebianBaseSpec {
+  std::string suite = "bookworm";
+  std::string variant = "minbase";
+  std::vector<std::string> packages;
+  std::vector<std::string> components = {"main"};
+  std::string mirror = "http://deb.debian.org/debian";
+  AptSettings apt;
+  Architecture architecture = Architecture::kX86_64;
+  bool boot_initrd = false;  // [boot] loader set: dracut is configured for the verity root
+  bool operator==(const DebianBaseSpec&) const = default;
+};
+
+}  // namespace kiln::sources
