@@ -3,12 +3,15 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "builder/cli/commands.h"
 #include "builder/cli/event_renderer.h"
 #include "builder/common/size.h"
 #include "builder/flash/flash.h"
+#include "builder/flash/from_registry.h"
+#include "builder/registry/reference.h"
 
 namespace kiln::cli {
 
@@ -29,9 +32,28 @@ bool Confirm(const FlashCommandOptions& o, std::uint64_t size) {
   return answer == "yes" || answer == "y";
 }
 
+// IMAGE is a local file when anything exists at that path (a file always wins, so a
+// directory "host:5000/" cannot turn a local image into a download); otherwise it must be a
+// registry reference with a tag or digest. Neither: a usage error naming both readings.
+Result<std::optional<registry::Reference>> FlashSource(const std::filesystem::path& image) {
+  std::error_code ec;
+  if (std::filesystem::symlink_status(image, ec).type() != std::filesystem::file_type::not_found)
+    return std::optional<registry::Reference>{};
+  auto ref = registry::ParseReference(image.string());
+  if (!ref.ok() || (ref->tag.empty() && ref->digest.empty()))
+    return MakeError(ErrorCode::kUsage, image.string() +
+                                            ": no such file, and not a registry reference "
+                                            "(REGISTRY/REPO:TAG or REGISTRY/REPO@sha256:DIGEST)");
+  return std::optional<registry::Reference>(*ref);
+}
+
 }  // namespace
 
 int RunFlash(const GlobalOptions& g, const FlashCommandOptions& o) {
+  auto source = FlashSource(o.image);
+  if (!source.ok()) return ReportError(g, source.error());
+  if (source->has_value() && !o.bmap.empty())
+    return ReportError(g, Error{ErrorCode::kUsage, "--bmap is for a local image: a pushed disk image brings its own", {}});
   auto size = flash::TargetSize(o.target);
   if (!size.ok()) return ReportError(g, size.error());
   if (!Confirm(o, *size)) return ReportError(g, Error{ErrorCode::kUsage, "not confirmed: nothing was written", {}});
@@ -50,7 +72,21 @@ int RunFlash(const GlobalOptions& g, const FlashCommandOptions& o) {
     std::fprintf(stderr, "[%s] %s: %s / %s (%d%%)\n", e.stage.c_str(), e.message.c_str(), FormatSize(e.done).c_str(),
                  FormatSize(e.total).c_str(), tenth * 10);
   };
-  auto r = flash::Flash({o.image, o.bmap, o.target}, on_event);
+  Result<flash::FlashResult> r = Error{};
+  std::string digest;
+  if (source->has_value()) {
+    registry::RegistryOptions opts;
+    opts.insecure = o.insecure;
+    auto remote = flash::FlashFromRegistry(**source, o.target, opts, {}, on_event);
+    if (remote.ok()) {
+      digest = remote->manifest_digest;
+      r = std::move(remote->flash);
+    } else {
+      r = remote.error();
+    }
+  } else {
+    r = flash::Flash({o.image, o.bmap, o.target}, on_event);
+  }
   render.Flush();
   if (!r.ok()) return ReportError(g, r.error());
   if (g.json) {
@@ -64,6 +100,7 @@ int RunFlash(const GlobalOptions& g, const FlashCommandOptions& o) {
                         {"ranges", r->ranges},
                         {"verified", true},
                         {"gpt_moved", r->gpt_moved}};
+    if (!digest.empty()) j["digest"] = digest;
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%s: wrote %s in %llu ranges (block map: %s), read back and verified%s\n", o.target.c_str(),

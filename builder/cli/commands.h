@@ -103,10 +103,11 @@ int RunCache(const GlobalOptions& g, const CacheCommandOptions& o);
 // kiln flash IMAGE TARGET [--yes] [--bmap F] (cmd_flash.cc): writes a raw image through its
 // block map, reads it back, and moves the backup GPT to the end of a larger target.
 struct FlashCommandOptions {
-  std::filesystem::path image;
+  std::filesystem::path image;  // a raw image file, else a registry reference (cmd_flash.cc)
   std::filesystem::path target;
   std::filesystem::path bmap;
   bool yes = false;
+  bool insecure = false;  // a reference on a loopback registry: plain http, no TLS checks
 };
 int RunFlash(const GlobalOptions& g, const FlashCommandOptions& o);
 

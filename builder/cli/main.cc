@@ -148,10 +148,13 @@ int RunCli(int argc, char** argv) {
 
   FlashCommandOptions flash;
   auto* cmd_flash = app.add_subcommand("flash", "Write a raw image to a block device or file through its block map, then read it back");
-  cmd_flash->add_option("image", flash.image, "Raw disk image (NAME_VERSION.raw)")->required();
+  cmd_flash->add_option("image", flash.image,
+                        "Raw disk image (NAME_VERSION.raw), or a disk image pushed by `kiln push` (REGISTRY/REPO:TAG)")
+      ->required();
   cmd_flash->add_option("target", flash.target, "Block device (e.g. /dev/sdX) or file")->required();
   cmd_flash->add_option("--bmap", flash.bmap, "Block map (default: the image's NAME_VERSION.bmap, else computed)");
   cmd_flash->add_flag("-y,--yes", flash.yes, "Do not ask for confirmation");
+  cmd_flash->add_flag("--insecure", flash.insecure, "Allow plain http to a loopback registry; skip TLS checks");
 
   CacheCommandOptions cache_cmd;
   auto* cmd_cache = app.add_subcommand("cache", "Show or prune the block and tree caches");

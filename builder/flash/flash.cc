@@ -180,19 +180,19 @@ Result<FlashResult> Flash(const FlashRequest& req, const std::function<void(cons
   if (!check.valid()) return MakeError(ErrorCode::kIo, "cannot reopen " + req.target.string() + ": " + std::strerror(errno));
   KILN_TRY(VerifyRanges(check.get(), map, req, res.target_size, res.mapped_bytes, report));
 
-  // A larger target: the backup GPT goes to its end (the partitions are untouched).
-  if (res.target_size / disk::kSectorSize > res.image_size / disk::kSectorSize) {
-    std::string note;
-    auto layout = disk::ReadGpt(target.get(), &note);
-    if (layout.ok()) {
-      layout->size_bytes = res.target_size / disk::kSectorSize * disk::kSectorSize;
-      KILN_TRY(disk::WriteGpt(target.get(), *layout));
-      if (::fdatasync(target.get()) != 0)
-        return MakeError(ErrorCode::kIo, "cannot flush " + req.target.string() + ": " + std::strerror(errno));
-      res.gpt_moved = true;
-    } else if (report) {
-      report(Event{"flash", "no GPT in " + req.image.string() + ": the partition table is left as written", 0, 0});
-    }
+  // The GPT is rewritten from the image's: its entry arrays are mostly zeros, which the block
+  // map leaves unmapped, so a used device would keep stale bytes there (a bad entries CRC); and
+  // on a larger target the backup goes to its end (the partitions are untouched).
+  std::string note;
+  auto layout = disk::ReadGpt(image.get(), &note);
+  if (layout.ok() && note.empty()) {
+    layout->size_bytes = res.target_size / disk::kSectorSize * disk::kSectorSize;
+    KILN_TRY(disk::WriteGpt(target.get(), *layout));
+    if (::fdatasync(target.get()) != 0)
+      return MakeError(ErrorCode::kIo, "cannot flush " + req.target.string() + ": " + std::strerror(errno));
+    res.gpt_moved = res.target_size / disk::kSectorSize > res.image_size / disk::kSectorSize;
+  } else if (report) {
+    report(Event{"flash", "no valid GPT in " + req.image.string() + ": the partition table is left as written", 0, 0});
   }
   return res;
 }

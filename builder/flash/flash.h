@@ -1,8 +1,9 @@
 // `kiln flash`: writes a raw disk image to a block device or a file through its block map
 // (only mapped blocks are written), reads every mapped range back (O_DIRECT on block devices,
-// so the page cache cannot answer) and checks it against the map's SHA-256, then moves the
-// GPT's backup header to the end of a larger target, so the data partition can grow on first
-// boot. Refuses a target that is mounted or in use (target_check.h).
+// so the page cache cannot answer) and checks it against the map's SHA-256, then rewrites the
+// image's GPT whole (its zero, unmapped entry blocks would keep a used device's stale bytes)
+// with the backup at the end of a larger target, so the data partition can grow on first boot.
+// Refuses a target that is mounted or in use (target_check.h).
 #pragma once
 
 #include <cstdint>

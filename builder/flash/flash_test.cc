@@ -10,7 +10,12 @@
 #include "builder/common/files.h"
 #include "builder/common/unique_fd.h"
 #include "builder/disk/gpt.h"
+#include "builder/flash/from_registry.h"
 #include "builder/flash/target_check.h"
+#include "builder/registry/artifact.h"
+#include "builder/registry/disk_artifact.h"
+#include "builder/registry/distribution.h"
+#include "builder/registry/fake_registry.h"
 #include "builder/vmformats/bmap.h"
 
 namespace kiln::flash {
@@ -104,7 +109,8 @@ TEST_F(FlashTest, MovesTheBackupGptToTheEndOfALargerTarget) {
     UniqueFd fd(::open(path("gpt.raw").c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644));
     ASSERT_TRUE(disk::WriteGpt(fd.get(), layout).ok());
   }
-  ASSERT_TRUE(WriteFile(path("big"), std::string(4 << 20, '\0')).ok());
+  // A used device: stale bytes where the image's GPT entry arrays are zero (unmapped blocks).
+  ASSERT_TRUE(WriteFile(path("big"), std::string(4 << 20, '\xff')).ok());
   auto r = Flash({path("gpt.raw"), {}, path("big")}, {});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE(r->gpt_moved);
@@ -115,6 +121,67 @@ TEST_F(FlashTest, MovesTheBackupGptToTheEndOfALargerTarget) {
   EXPECT_EQ(note, "");
   EXPECT_EQ(read->size_bytes, 4u << 20);
   EXPECT_EQ(read->partitions, layout.partitions);
+}
+
+// Serves raw (and bmap, unless empty) as a disk artifact under tag "1".
+void ServeDiskArtifact(registry::testing::FakeRegistry& reg, const std::string& raw, const std::string& bmap) {
+  registry::ArtifactSpec spec;
+  spec.artifact_type = registry::kDiskImageArtifactType;
+  spec.files.push_back({"img_1.raw", "application/vnd.kiln.disk.raw", {}, raw, {}, 0});
+  if (!bmap.empty()) spec.files.push_back({"img_1.bmap", "application/octet-stream", {}, bmap, {}, 0});
+  for (const auto& f : spec.files) reg.blobs[registry::DigestOf(f.content)] = f.content;
+  reg.blobs[registry::DigestOf("{}")] = "{}";
+  ASSERT_TRUE(registry::DescribeArtifactFiles(spec.files).ok());
+  reg.manifests["1"] = registry::BuildArtifactManifest(spec);
+}
+
+registry::RegistryOptions Loopback() {
+  registry::RegistryOptions o;
+  o.insecure = true;
+  o.retry_delay = std::chrono::milliseconds(1);
+  o.auth_file = "/nonexistent/auth.json";
+  return o;
+}
+
+bool IsEmptyDir(const fs::path& dir) { return fs::is_empty(dir); }
+
+TEST_F(FlashTest, FlashesAPushedDiskImageWithItsBlockMap) {
+  registry::testing::FakeRegistry reg;
+  ServeDiskArtifact(reg, image_, vmformats::FormatBmap(*vmformats::ComputeBlockMap(path("img.raw"))));
+  ASSERT_TRUE(fs::create_directory(path("staging")));
+  auto ref = registry::ParseReference(reg.Host() + "/vm:1").value();
+  auto r = FlashFromRegistry(ref, path("target"), Loopback(), path("staging"), {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->raw_title, "img_1.raw");
+  EXPECT_EQ(r->flash.bmap_source, "img_1.bmap");
+  EXPECT_EQ(r->flash.ranges, 2u);
+  EXPECT_EQ(ReadFile(path("target")).value(), image_);
+  EXPECT_TRUE(IsEmptyDir(path("staging")));  // the staged blobs are gone
+}
+
+TEST_F(FlashTest, RefusesATamperedBlobBeforeWritingAndCleansUp) {
+  registry::testing::FakeRegistry reg;
+  ServeDiskArtifact(reg, image_, {});
+  std::string tampered = image_;
+  tampered[5000] ^= 1;
+  reg.blobs[registry::DigestOf(image_)] = tampered;
+  ASSERT_TRUE(fs::create_directory(path("staging")));
+  auto ref = registry::ParseReference(reg.Host() + "/vm:1").value();
+  auto r = FlashFromRegistry(ref, path("target"), Loopback(), path("staging"), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
+  EXPECT_FALSE(fs::exists(path("target")));  // nothing was written
+  EXPECT_TRUE(IsEmptyDir(path("staging")));
+
+  // A block map whose range hashes disagree with the (untampered) raw image: caught on read-back.
+  auto map = *vmformats::ComputeBlockMap(path("img.raw"));
+  map.ranges[0].sha256 = std::string(64, '0');
+  ServeDiskArtifact(reg, image_, vmformats::FormatBmap(map));
+  auto bad = FlashFromRegistry(ref, path("target2"), Loopback(), path("staging"), {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kIntegrity);
+  EXPECT_NE(bad.error().message.find("read-back"), std::string::npos) << bad.error().message;
+  EXPECT_TRUE(IsEmptyDir(path("staging")));
 }
 
 }  // namespace

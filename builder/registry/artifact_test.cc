@@ -105,6 +105,59 @@ TEST(DiskArtifactTest, RefusesTamperedFilesAndUnsafeTitles) {
   EXPECT_FALSE(fs::exists(dir.path() / "evil"));
 }
 
+// A disk artifact whose layers are the given (title, content) files.
+std::string DiskManifest(FakeRegistry& reg, const std::vector<std::pair<std::string, std::string>>& files) {
+  ArtifactSpec spec;
+  spec.artifact_type = kDiskImageArtifactType;
+  for (const auto& [title, content] : files) {
+    reg.blobs[DigestOf(content)] = content;
+    spec.files.push_back({title, DiskArtifactMediaType(title), {}, content, {}, 0});
+  }
+  reg.blobs[DigestOf("{}")] = "{}";
+  EXPECT_TRUE(DescribeArtifactFiles(spec.files).ok());
+  return BuildArtifactManifest(spec);
+}
+
+TEST(DiskArtifactTest, SelectsTheOneRawImageAndItsBlockMap) {
+  FakeRegistry reg;
+  json one = json::parse(DiskManifest(reg, {{"a_1.bmap", "map"}, {"a_1.qcow2", "q"}, {"a_1.raw", "disk"},
+                                            {"b.bmap", "other"}}));
+  auto sel = SelectRawImage(one, "vm").value();
+  EXPECT_EQ(sel.raw.title, "a_1.raw");
+  EXPECT_EQ(sel.raw.digest, DigestOf("disk"));
+  ASSERT_TRUE(sel.bmap.has_value());
+  EXPECT_EQ(sel.bmap->title, "a_1.bmap");
+  EXPECT_FALSE(SelectRawImage(json::parse(DiskManifest(reg, {{"a_1.raw", "disk"}})), "vm")->bmap.has_value());
+  EXPECT_EQ(SelectRawImage(json::parse(DiskManifest(reg, {{"a.qcow2", "q"}})), "vm").error().code, ErrorCode::kInput);
+  EXPECT_EQ(SelectRawImage(json::parse(DiskManifest(reg, {{"a.raw", "1"}, {"b.raw", "2"}})), "vm").error().code,
+            ErrorCode::kInput);
+  EXPECT_EQ(SelectRawImage(json::parse(DiskManifest(reg, {{".x.raw", "1"}})), "vm").error().code, ErrorCode::kIntegrity);
+  EXPECT_EQ(SelectRawImage(json::parse("[]"), "vm").error().code, ErrorCode::kInput);
+}
+
+TEST(DiskArtifactTest, FetchRawImageChecksEveryDigest) {
+  FakeRegistry reg;
+  auto dir = TempDir::Create().value();
+  reg.manifests["1"] = DiskManifest(reg, {{"a_1.bmap", "map"}, {"a_1.raw", "disk"}, {"a_1.root.verity", "v"}});
+  auto got = FetchRawImage(ParseReference(reg.Host() + "/vm:1").value(), dir.path(), Fast()).value();
+  EXPECT_EQ(ReadFile(got.raw).value(), "disk");
+  EXPECT_EQ(ReadFile(got.bmap).value(), "map");
+  EXPECT_EQ(got.bmap_title, "a_1.bmap");
+  EXPECT_FALSE(fs::exists(dir.path() / "a_1.root.verity"));  // only what flash needs
+
+  reg.blobs[DigestOf("disk")] = "dusk";  // tampered in the registry
+  auto bad = FetchRawImage(ParseReference(reg.Host() + "/vm:1").value(), dir.path(), Fast());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kIntegrity);
+  reg.blobs[DigestOf("disk")] = "disk";
+  reg.blobs[DigestOf("map")] = "mop";
+  EXPECT_EQ(FetchRawImage(ParseReference(reg.Host() + "/vm:1").value(), dir.path(), Fast()).error().code,
+            ErrorCode::kIntegrity);
+  reg.manifests["oci"] = R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json"}})";
+  EXPECT_EQ(FetchRawImage(ParseReference(reg.Host() + "/vm:oci").value(), dir.path(), Fast()).error().code,
+            ErrorCode::kInput);
+}
+
 TEST(ReferrersTest, SbomReferrerGoesIntoTheFallbackIndex) {
   FakeRegistry reg;
   auto dir = TempDir::Create().value();

@@ -1,5 +1,7 @@
 #include "builder/registry/disk_artifact.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <map>
 
@@ -22,6 +24,8 @@ using nlohmann::json;
 namespace {
 
 const std::string kSums(artifacts::kChecksumsFileName);
+// A block map lists ranges of an image: far below this even for a terabyte image.
+constexpr long long kMaxBmapBytes = 64ll << 20;
 
 // Tags allow [A-Za-z0-9_.-]; versions like "1.0+git2" become "1.0_git2".
 std::string TagFor(const std::string& version) {
@@ -29,6 +33,24 @@ std::string TagFor(const std::string& version) {
   for (char& c : t)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '_';
   return t.substr(0, 128);
+}
+
+// The manifest ref names, once it is known to be a kiln disk image (kInput otherwise).
+struct DiskArtifact {
+  RegistryClient client;
+  FetchedManifest manifest;
+  json doc;
+};
+Result<DiskArtifact> OpenDiskArtifact(const Reference& ref, const RegistryOptions& opts, const std::string& verb) {
+  if (ref.tag.empty() && ref.digest.empty())
+    return MakeError(ErrorCode::kUsage, verb + "'" + ref.ToString() + "': give a tag or a digest");
+  KILN_ASSIGN_OR_RETURN(RegistryClient client, RegistryClient::Create(ref.registry, opts));
+  KILN_ASSIGN_OR_RETURN(FetchedManifest m, GetManifest(client, ref.repository, ref.ManifestName()));
+  json j = json::parse(m.bytes, nullptr, false);
+  if (ArtifactTypeOf(j) != kDiskImageArtifactType)
+    return MakeError(ErrorCode::kInput, ref.ToString() + " is not a kiln disk image (artifact type '" +
+                                            EscapedExcerpt(ArtifactTypeOf(j)) + "')");
+  return DiskArtifact{std::move(client), std::move(m), std::move(j)};
 }
 
 }  // namespace
@@ -106,15 +128,74 @@ Result<std::string> RemoteArtifactType(const Reference& ref, const RegistryOptio
   return ArtifactTypeOf(json::parse(m.bytes, nullptr, false));
 }
 
+Result<RawImageLayers> SelectRawImage(const json& manifest, const std::string& what) {
+  auto layers = manifest.is_object() ? manifest.find("layers") : manifest.end();
+  if (!manifest.is_object() || layers == manifest.end() || !layers->is_array())
+    return MakeError(ErrorCode::kInput, what + " has no layers");
+  std::vector<RemoteDescriptor> raws;
+  std::map<std::string, RemoteDescriptor> bmaps;  // by title
+  for (const auto& layer : *layers) {
+    KILN_ASSIGN_OR_RETURN(RemoteDescriptor d, ParseDescriptor(layer, "layer of " + what, /*require_size=*/true));
+    if (artifacts::HasRole(d.title, artifacts::Role::kDiskImage)) {
+      KILN_TRY(CheckTitle(d.title).WithContext(what));
+      raws.push_back(std::move(d));
+    } else if (artifacts::HasRole(d.title, artifacts::Role::kBlockMap)) {
+      KILN_TRY(CheckTitle(d.title).WithContext(what));
+      bmaps.emplace(d.title, std::move(d));
+    }
+  }
+  if (raws.size() != 1)
+    return MakeError(ErrorCode::kInput, what + " has " + std::to_string(raws.size()) +
+                                            " raw disk images (*.raw layers); kiln flash needs exactly one");
+  RawImageLayers r;
+  r.raw = std::move(raws[0]);
+  auto bmap = bmaps.find(artifacts::FileName(artifacts::Role::kBlockMap,
+                                             artifacts::BaseOf(r.raw.title, artifacts::Role::kDiskImage)));
+  if (bmap != bmaps.end()) {
+    if (bmap->second.size > kMaxBmapBytes)
+      return MakeError(ErrorCode::kInput, what + ": block map '" + bmap->second.title + "' is too large (" +
+                                              std::to_string(bmap->second.size) + " bytes)");
+    r.bmap = std::move(bmap->second);
+  }
+  return r;
+}
+
+Result<FetchedRawImage> FetchRawImage(const Reference& ref, const fs::path& dir, const RegistryOptions& opts) {
+  KILN_ASSIGN_OR_RETURN(DiskArtifact a, OpenDiskArtifact(ref, opts, ""));
+  RegistryClient& client = a.client;
+  const FetchedManifest& m = a.manifest;
+  const json& j = a.doc;
+  KILN_ASSIGN_OR_RETURN(RawImageLayers layers, SelectRawImage(j, ref.ToString()));
+  // The size comes from the registry: refuse before fetching rather than fill the disk.
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) == 0) {
+    const unsigned long long free_bytes = static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize;
+    const unsigned long long need =
+        static_cast<unsigned long long>(layers.raw.size) + (layers.bmap ? layers.bmap->size : 0);
+    if (need > free_bytes)
+      return MakeError(ErrorCode::kUsage, ref.ToString() + ": its raw image (" + std::to_string(layers.raw.size) +
+                                              " bytes) does not fit in " + dir.string() + " (" +
+                                              std::to_string(free_bytes) + " bytes free); set TMPDIR");
+  }
+  FetchedRawImage r;
+  r.manifest_digest = m.digest;
+  r.raw_title = layers.raw.title;
+  r.raw = dir / layers.raw.title;
+  const std::string what = "fetching " + ref.ToString();
+  KILN_TRY(FetchBlob(client, ref.repository, layers.raw.digest, layers.raw.size, r.raw).WithContext(what));
+  if (layers.bmap) {
+    r.bmap_title = layers.bmap->title;
+    r.bmap = dir / layers.bmap->title;
+    KILN_TRY(FetchBlob(client, ref.repository, layers.bmap->digest, layers.bmap->size, r.bmap).WithContext(what));
+  }
+  return r;
+}
+
 Result<DiskPullResult> PullDiskImage(const Reference& ref, const fs::path& dir, const PullOptions& opts) {
-  if (ref.tag.empty() && ref.digest.empty())
-    return MakeError(ErrorCode::kUsage, "pull '" + ref.ToString() + "': give a tag or a digest");
-  KILN_ASSIGN_OR_RETURN(RegistryClient client, RegistryClient::Create(ref.registry, opts));
-  KILN_ASSIGN_OR_RETURN(FetchedManifest m, GetManifest(client, ref.repository, ref.ManifestName()));
-  json j = json::parse(m.bytes, nullptr, false);
-  if (ArtifactTypeOf(j) != kDiskImageArtifactType)
-    return MakeError(ErrorCode::kInput, ref.ToString() + " is not a kiln disk image (artifact type '" +
-                                            EscapedExcerpt(ArtifactTypeOf(j)) + "')");
+  KILN_ASSIGN_OR_RETURN(DiskArtifact a, OpenDiskArtifact(ref, opts, "pull "));
+  RegistryClient& client = a.client;
+  const FetchedManifest& m = a.manifest;
+  const json& j = a.doc;
   fs::path target = fs::absolute(dir).lexically_normal();
   if (!target.has_filename()) target = target.parent_path();
   KILN_TRY(CheckPullTarget(target, PullKind::kDiskFiles, opts.force));

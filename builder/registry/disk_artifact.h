@@ -14,10 +14,14 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "builder/common/result.h"
+#include "builder/registry/descriptor.h"
 #include "builder/registry/pull.h"
 #include "builder/registry/push.h"
 #include "builder/registry/reference.h"
@@ -45,6 +49,26 @@ struct DiskPullResult {
 // kInput when ref is not a kiln disk image.
 Result<DiskPullResult> PullDiskImage(const Reference& ref, const std::filesystem::path& dir,
                                      const PullOptions& opts);
+
+// The raw disk image a disk artifact carries: its one layer titled NAME.raw and, when it was
+// pushed beside it, the layer titled NAME.bmap (chosen by title, the name kiln wrote).
+struct RawImageLayers {
+  RemoteDescriptor raw;
+  std::optional<RemoteDescriptor> bmap;
+};
+// kInput when the manifest has no .raw layer or several; titles are checked (CheckTitle).
+Result<RawImageLayers> SelectRawImage(const nlohmann::json& manifest, const std::string& what);
+
+struct FetchedRawImage {
+  std::string manifest_digest;
+  std::string raw_title, bmap_title;  // bmap_title empty: none was pushed
+  std::filesystem::path raw, bmap;    // in dir; bmap empty when none was pushed
+};
+// Fetches only the raw image (and its block map) of the disk artifact ref names into dir, each
+// checked against its digest and size while it streams. kInput when ref is not a kiln disk
+// image; kUsage when the raw image would not fit in dir's file system (checked before fetching).
+Result<FetchedRawImage> FetchRawImage(const Reference& ref, const std::filesystem::path& dir,
+                                      const RegistryOptions& opts);
 
 // The artifactType (else config media type) of the manifest ref names: lets `kiln pull`
 // choose between an image layout and a disk image.

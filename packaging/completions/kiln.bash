@@ -24,7 +24,7 @@ _kiln() {
     keygen) opts="--out --subject --name --algorithm --days" ;;
     verify) opts="--cert --manifest --allow-backing-file --registry --key --insecure" ;;
     inspect) opts="--allow-backing-file" ;;
-    flash) opts="--bmap --yes" ;;
+    flash) opts="--bmap --yes --insecure" ;;
     push) opts="--sign --key --insecure" ;;
     pull) opts="--insecure --force" ;;
     rebuild) opts="--recipe -o --output --key --cert --check" ;;

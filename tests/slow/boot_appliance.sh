@@ -1,6 +1,7 @@
-# Issue 6 acceptance (slow: mmdebstrap of a bootable Debian, then four QEMU boots under TCG).
+# Issue 6 acceptance (slow: mmdebstrap of a bootable Debian, then five QEMU boots under TCG).
 # The example appliance (recipes/examples/appliance.toml) plus a self-test unit boots with OVMF
-# from the raw disk alone; inside, the self-test reports what it sees on the serial console:
+# from a disk `kiln flash` wrote (issue 17) and from the qcow2 (read-only, through a snapshot);
+# inside, the self-test reports what it sees on the serial console:
 #   - / is a dm-verity device, read-only, and writing to it fails;
 #   - the data partition is mounted read-write at /var and was grown to fill a larger disk;
 #   - a file written there survives a reboot of the same disk image.
@@ -81,7 +82,7 @@ target = "/"
 enable = ["appliance.service", "kiln-selftest.service", "kiln-reached.service"]
 
 [output]
-formats = ["raw"]
+formats = ["raw", "qcow2"]
 TOML
 canary_sha=$(sha256sum < "$T/selftest/usr/share/kiln-selftest/canary" | cut -d' ' -f1)
 
@@ -122,9 +123,11 @@ boot() {  # boot DISK LOG [--check]: kiln boot, console saved in LOG, exit statu
 }
 line() { grep -a "kiln-selftest: $1" "$2" | tail -1 | tr -d '\r'; }
 
-# 1. First boot on a disk 256 MiB larger than built: the data partition must grow into it.
-cp --sparse=always "$raw" "$T/disk.raw"
-truncate -s +256M "$T/disk.raw"
+# 1. First boot on a disk 256 MiB larger than built, written by `kiln flash` through the block
+# map (flash moves the backup GPT to the end): the data partition must grow into it.
+truncate -s $(( $(stat -c %s "$raw") + 256 * 1048576 )) "$T/disk.raw"
+"$KILN" -q flash "$raw" "$T/disk.raw" --yes >/dev/null || fail "kiln flash to a larger file failed"
+sgdisk -v "$T/disk.raw" 2>&1 | grep -q "No problems found" || fail "flashed disk's GPT is not valid: $(sgdisk -v "$T/disk.raw" 2>&1)"
 data_bytes=$(( $(sfdisk --json "$raw" | jq '.partitiontable.partitions[-1].size') * 512 ))
 boot "$T/disk.raw" "$T/boot1.log" --check
 [ "$boot_rc" = 0 ] || { tail -40 "$T/boot1.log"; fail "first boot did not reach the default target"; }
@@ -143,7 +146,7 @@ fs_bytes=$(echo "$sizes" | sed -n 's/.*fs bytes=\([0-9]*\).*/\1/p')
 line "persist" "$T/boot1.log" | grep -q "none" || fail "fresh data partition already had the marker"
 line "canary" "$T/boot1.log" | grep -q "ok $canary_sha" || fail "canary unreadable on a clean image: $(line canary "$T/boot1.log")"
 grep -aq "appliance: boot number 1" "$T/boot1.log" || fail "the appliance service did not count boot 1"
-pass "boot 1: $root; $var; $sizes (built $data_bytes)"
+pass "boot 1 (flashed disk): $root; $var; $sizes (built $data_bytes)"
 
 # 2. Reboot the same disk image: what was written under /var is still there.
 boot "$T/disk.raw" "$T/boot2.log" --check
@@ -181,3 +184,13 @@ boot "$T/tamper2.raw" "$T/boot4.log" --check --allow verity
 [ "$boot_rc" = 0 ] || { tail -40 "$T/boot4.log"; fail "the boot with a tampered file block did not complete"; }
 line "canary" "$T/boot4.log" | grep -qi "Input/output error" || fail "tampered file read did not fail with EIO: $(line canary "$T/boot4.log")"
 pass "boot 4 (file block flipped at byte $off): $(line canary "$T/boot4.log")"
+
+# 5. The qcow2 boots too, through a snapshot: nothing is written into the artifact.
+qcow2="$T/out1/appliance_1.0.0.qcow2"
+qcow2_sum=$(sha256sum < "$qcow2")
+boot "$qcow2" "$T/boot5.log" --check --snapshot
+[ "$boot_rc" = 0 ] || { tail -40 "$T/boot5.log"; fail "the qcow2 did not reach the default target"; }
+line "root source" "$T/boot5.log" | grep -q "dm-uuid=CRYPT-VERITY-" || fail "qcow2 boot: root is not dm-verity: $(line "root source" "$T/boot5.log")"
+line "canary" "$T/boot5.log" | grep -q "ok $canary_sha" || fail "qcow2 boot: canary unreadable"
+[ "$(sha256sum < "$qcow2")" = "$qcow2_sum" ] || fail "booting the qcow2 with --snapshot changed it"
+pass "boot 5 (qcow2, snapshot): reached the default target on dm-verity; the qcow2 is unchanged"
