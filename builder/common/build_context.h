@@ -30,6 +30,16 @@ struct BuildContext {
               std::uint64_t total = 0) const {
     if (on_event) on_event(Event{std::move(stage), std::move(message), done, total});
   }
+
+  // One step's progress as a callback for libraries that know nothing of events; empty when
+  // nobody listens. Rate-limit it with ProgressThrottle (progress_throttle.h).
+  std::function<void(std::uint64_t, std::uint64_t)> ProgressTo(std::string stage, std::string message) const {
+    if (!on_event) return {};
+    return [fn = on_event, stage = std::move(stage), message = std::move(message)](std::uint64_t done,
+                                                                                     std::uint64_t total) {
+      fn(Event{stage, message, done, total});
+    };
+  }
 };
 
 }  // namespace kiln

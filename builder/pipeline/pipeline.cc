@@ -274,6 +274,7 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     squashfs::SquashfsOptions sopts{recipe.root.compression, recipe.root.compression_level,
                                     recipe.root.block_size, ctx.jobs, ctx.source_date_epoch};
     ctx.Report("squashfs", "writing the root file system");
+    sopts.on_progress = ctx.ProgressTo("squashfs", "writing the root file system");
     std::unique_ptr<cache::BlockCache> block_cache = cache::OpenBlockCacheFor(ctx);
     sopts.block_cache = block_cache.get();
     KILN_TRY(squashfs::WriteSquashfs(resolved.tree, sopts, out.Path(base + ".root.squashfs"), 0, nullptr));
