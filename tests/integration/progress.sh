@@ -33,25 +33,7 @@ port=$(cat "$T/port")
 printf '[image]\nname = "slow"\nversion = "1"\n[base]\ntype = "tarball"\nsource = "http://127.0.0.1:%s/rootfs.tar"\nsha256 = "%s"\n[output]\nformats = ["squashfs"]\n' \
   "$port" "$sha" > "$T/src/recipe.toml"
 
-# Runs kiln on a pty; writes everything it printed, with the arrival time of each chunk.
-cat > "$T/run_pty.py" <<'PY'
-import os, pty, sys, time, json
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-chunks, start = [], time.monotonic()
-while True:
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    chunks.append([time.monotonic() - start, data.decode("utf-8", "replace")])
-_, status = os.waitpid(pid, 0)
-json.dump({"status": os.waitstatus_to_exitcode(status), "chunks": chunks}, sys.stdout)
-PY
-python3 "$T/run_pty.py" "$KILN" --cache "$T/cache1" build "$T/src/recipe.toml" -o "$T/out1" > "$T/pty.json"
+python3 "$KILN_SOURCE_DIR/tests/integration/run_pty.py" "$KILN" --cache "$T/cache1" build "$T/src/recipe.toml" -o "$T/out1" > "$T/pty.json"
 [ "$(jq .status "$T/pty.json")" = 0 ] || { jq -r '.chunks[][1]' "$T/pty.json"; fail "kiln build under a pty"; }
 jq -r '.chunks[][1]' "$T/pty.json" > "$T/tty.txt"
 # Redraws of the download line: "\r\e[K[sources] downloading URL ... Ns".

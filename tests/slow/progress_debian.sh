@@ -23,31 +23,10 @@ compression = "zstd"
 compression_level = 3
 TOML
 
-# Runs a command on a pty; writes everything it printed, each chunk with its arrival time, and
-# the time the command ended.
-cat > "$T/run_pty.py" <<'PY'
-import os, pty, sys, time, json
-start = time.monotonic()
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[1], sys.argv[1:])
-chunks = []
-while True:
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    chunks.append([time.monotonic() - start, data.decode("utf-8", "replace")])
-_, status = os.waitpid(pid, 0)
-json.dump({"status": os.waitstatus_to_exitcode(status), "end": time.monotonic() - start,
-           "chunks": chunks}, sys.stdout)
-PY
 chown -R 65534:65534 "$T"
 
 start=$(date +%s)
-as_nobody python3 "$T/run_pty.py" "$KILN" --cache "$T/cache" build "$T/src/recipe.toml" -o "$T/out" --unsigned > "$T/pty.json"
+as_nobody /usr/bin/python3 "$KILN_SOURCE_DIR/tests/integration/run_pty.py" "$KILN" --cache "$T/cache" build "$T/src/recipe.toml" -o "$T/out" --unsigned > "$T/pty.json"
 minutes=$(( ($(date +%s) - start + 59) / 60 ))
 jq -r '.chunks[][1]' "$T/pty.json" > "$T/tty.txt"
 [ "$(jq .status "$T/pty.json")" = 0 ] || { cat -v "$T/tty.txt" | tail -40; fail "kiln build under a pty"; }
