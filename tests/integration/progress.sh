@@ -2,7 +2,8 @@
 # slow local HTTP server holds back a tarball base for 4 seconds (a fake long, silent step):
 # the step's line is redrawn at least every 10 s (the ticker: every second) with its elapsed
 # time, and the build ends with a newline. Not on a terminal the same build prints plain lines
-# only, and -q prints nothing at all.
+# only, and -q prints nothing at all. The root file system's compression reports its bytes (a bar on the
+# terminal, increasing JSON events ending at the total) without changing the image.
 source "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T/root/etc" "$T/src"
@@ -50,3 +51,14 @@ grep -q '^\[sources\] downloading ' "$T/plain.txt" || { cat "$T/plain.txt"; fail
 "$KILN" --cache "$T/cache3" -q build "$T/src/recipe.toml" -o "$T/out3" > "$T/quiet.txt" 2>&1
 [ ! -s "$T/quiet.txt" ] || { cat "$T/quiet.txt"; fail "-q printed more than errors"; }
 pass "not on a terminal: plain lines; -q: nothing"
+
+# --json: the root file system's bytes as progress events, increasing, the last one at the total.
+"$KILN" --cache "$T/cache4" --json build "$T/src/recipe.toml" -o "$T/out4" > /dev/null 2> "$T/events.jsonl"
+jq -s -e '[.[] | select(.event == "progress" and .stage == "squashfs")] as $p
+  | ($p | length) >= 2 and ($p[-1].done == $p[-1].total) and ($p[-1].total > 0)
+  and ([range(1; $p | length) | $p[.].done > $p[.-1].done] | all)' "$T/events.jsonl" >/dev/null \
+  || { cat "$T/events.jsonl"; fail "no increasing squashfs byte progress ending at the total"; }
+cmp "$T/out1/slow_1.root.squashfs" "$T/out4/slow_1.root.squashfs" || fail "progress output changed the image"
+grep -q $'\[squashfs\] writing the root [^\r]*\[####################\] ' "$T/tty.txt" \
+  || { cat -v "$T/tty.txt"; fail "no squashfs bar on the terminal"; }
+pass "--json: squashfs bytes $(jq -s -c '[.[] | select(.event == "progress" and .stage == "squashfs") | .done]' "$T/events.jsonl"); a bar on the terminal; same image"
