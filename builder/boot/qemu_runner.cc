@@ -78,6 +78,7 @@ class Run {
   const std::function<void(const BootEvent&)>& on_event_;
   ConsoleWatcher watcher_;
   ConsoleLineBuffer console_, stderr_;
+  BootPhaseTracker phases_;
   std::vector<std::string> stderr_tail_;
   Phase phase_ = Phase::kBooting;
   Clock::time_point start_ = Clock::now();
@@ -96,6 +97,8 @@ void Run::OnConsole(std::string_view bytes, std::ofstream* log) {
 void Run::OnConsoleLine(const std::string& raw) {
   std::string line = CleanConsoleLine(raw);
   Emit(BootEventKind::kConsoleLine, line);
+  if (auto p = phases_.Feed(line); p && on_event_)
+    on_event_(BootEvent{BootEventKind::kPhase, BootPhaseName(*p), *p, SecondsSince(start_)});
   if (!o_.check) {
     watcher_.Observe(line);  // keeps the tail for messages
     return;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/boot/boot_phase.h"
 #include "builder/boot/qemu_command.h"
 #include "builder/boot/qemu_console.h"
 #include "builder/common/result.h"
@@ -48,11 +49,14 @@ enum class BootEventKind {
   kConsoleLine,  // one cleaned serial console line
   kConsoleBytes, // raw serial bytes as they arrive (for an attached terminal)
   kQemuStderr,   // a line QEMU printed on its stderr
+  kPhase,        // the console shows a later boot phase (boot_phase.h): phase, seconds
 };
 
 struct BootEvent {
   BootEventKind kind;
   std::string text;
+  BootPhase phase = BootPhase::kNone;  // kPhase
+  double seconds = 0;                  // kPhase: since QEMU started
 };
 
 enum class BootResult {

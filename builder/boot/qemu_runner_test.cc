@@ -71,12 +71,18 @@ TEST_F(RunnerTest, EmptyDiskFallsBackToTheFirmwareShell) {
   for (const auto& l : r->last_lines) tried_disk |= l.find("BdsDxe: failed to load Boot0001") != std::string::npos;
   EXPECT_TRUE(tried_disk);
   bool logged_accel = false, saw_line = false;
+  std::vector<BootPhase> phases;
   for (const auto& e : events) {
+    if (e.kind == BootEventKind::kPhase) {
+      phases.push_back(e.phase);
+      EXPECT_GT(e.seconds, 0) << "phase " << e.text;
+    }
     logged_accel |= e.kind == BootEventKind::kLog && e.text.find("accelerator: tcg") != std::string::npos;
     saw_line |= e.kind == BootEventKind::kConsoleLine && e.text.find("BdsDxe") != std::string::npos;
   }
   EXPECT_TRUE(logged_accel);
   EXPECT_TRUE(saw_line);
+  EXPECT_EQ(phases, std::vector<BootPhase>{BootPhase::kFirmware}) << "no kernel on an empty disk";
   EXPECT_NE(ReadFile(o.serial_log).value().find("UEFI Interactive Shell"), std::string::npos);
   EXPECT_TRUE(fs::is_empty(tmp_)) << "temporary files left in " << tmp_;
   std::printf("firmware shell reached in %.1f s, run %.1f s\n", r->ready_seconds, r->seconds);

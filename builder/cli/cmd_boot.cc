@@ -97,6 +97,17 @@ int RunBoot(const GlobalOptions& g, const BootCommandOptions& o) {
         if (g.json) PrintJsonEvent("log", "message", e.text);
         else if (!g.quiet) std::fprintf(stderr, "kiln boot: %s\n", e.text.c_str());
         break;
+      case boot::BootEventKind::kPhase:
+        // Attached, the console owns the terminal: phases only in check mode and JSON.
+        if (g.json) {
+          nlohmann::json j = {{"event", "phase"}, {"phase", e.text}, {"seconds", e.seconds}};
+          std::fprintf(stderr, "%s\n", j.dump().c_str());
+        } else if (o.check && !g.quiet) {
+          std::fprintf(stderr, "kiln boot: %s: %s (after %.0f s)\n", e.text.c_str(),
+                       boot::BootPhaseDescription(e.phase), e.seconds);
+          std::fflush(stderr);
+        }
+        break;
       case boot::BootEventKind::kQemuStderr:
         if (g.json) PrintJsonEvent("qemu", "line", e.text);
         else if (!g.quiet) std::fprintf(stderr, "qemu: %s\n", e.text.c_str());

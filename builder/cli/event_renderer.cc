@@ -96,7 +96,35 @@ void EventRenderer::DrawLocked() {
   line_open_ = true;
 }
 
+void EventRenderer::PrintJsonLocked(const Event& e) {
+  const bool progress = IsProgress(e);
+  nlohmann::json j = {{"event", progress ? "progress" : "log"}, {"stage", e.stage}, {"message", e.message}};
+  if (progress) {
+    j["done"] = e.done;
+    j["total"] = e.total;
+  }
+  std::fprintf(out_, "%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
+
+void EventRenderer::JsonLocked(const Event& e, Clock::time_point now) {
+  constexpr auto kJsonInterval = std::chrono::milliseconds(250);
+  const bool progress = IsProgress(e);
+  if (progress && e.done != e.total && e.stage == json_stage_ && now - last_json_ < kJsonInterval) {
+    json_pending_ = e;  // superseded by the stage's next count, printed before anything else
+    return;
+  }
+  if (json_pending_ && (!progress || json_pending_->stage != e.stage)) PrintJsonLocked(*json_pending_);
+  json_pending_.reset();
+  PrintJsonLocked(e);
+  json_stage_ = progress ? e.stage : "";
+  last_json_ = now;
+}
+
 void EventRenderer::FlushLocked() {
+  if (json_pending_) {
+    PrintJsonLocked(*json_pending_);
+    json_pending_.reset();
+  }
   if (line_open_) {
     std::fputc('\n', out_);
     std::fflush(out_);
@@ -112,15 +140,7 @@ void EventRenderer::Flush() {
 void EventRenderer::operator()(const Event& e) {
   std::lock_guard lock(mu_);
   const bool progress = IsProgress(e);
-  if (json_) {
-    nlohmann::json j = {{"event", progress ? "progress" : "log"}, {"stage", e.stage}, {"message", e.message}};
-    if (progress) {
-      j["done"] = e.done;
-      j["total"] = e.total;
-    }
-    std::fprintf(out_, "%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    return;
-  }
+  if (json_) return JsonLocked(e, Clock::now());
   if (quiet_) return;
   const auto now = Clock::now();
   if (!tty_) {

@@ -3,13 +3,15 @@
 // what is done (a bar when the total is known) and the elapsed time, redrawn every second by a
 // ticker even while a tool (mmdebstrap, libguestfs, QEMU) is silent; the line is kept when the
 // next step starts, so the log shows how long each took. Elsewhere: plain lines, progress at
-// most every 10 seconds.
+// most every 10 seconds. JSON lines carry every log event but a stage's progress at most every
+// 250 ms (and always its end, and its latest count before anything else is printed).
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -35,6 +37,8 @@ class EventRenderer {
   using Clock = std::chrono::steady_clock;
   void DrawLocked();
   void FlushLocked();
+  void JsonLocked(const Event& e, Clock::time_point now);
+  void PrintJsonLocked(const Event& e);
   void Tick();
 
   bool json_;
@@ -52,6 +56,9 @@ class EventRenderer {
   Clock::time_point last_draw_{};
   Clock::time_point last_plain_progress_{};
   std::string last_plain_stage_;
+  std::string json_stage_;              // stage of the last progress line printed as JSON
+  Clock::time_point last_json_{};
+  std::optional<Event> json_pending_;   // progress held back by the rate limit
   std::thread ticker_;       // only on a terminal
 };
 

@@ -86,6 +86,24 @@ TEST(EventRenderer, QuietPrintsNothingAndJsonPrintsEvents) {
             "{\"done\":1,\"event\":\"progress\",\"message\":\"unpacking a\",\"stage\":\"packages\",\"total\":3}\n");
 }
 
+TEST(EventRenderer, JsonProgressIsRateLimitedButKeepsEveryEndAndTheLatestCount) {
+  Output json;
+  {
+    EventRenderer j(true, false, false, json.file(), 1000ms);
+    for (std::uint64_t d = 1; d <= 1000; ++d) j(Event{"squashfs", "writing", d, 1000});
+    for (std::uint64_t d = 1; d <= 7; ++d) j(Event{"packages", "unpacking", d, 20});
+    j(Event{"build", "done", 0, 0});
+  }
+  std::string text = json.Text();
+  EXPECT_LE(Count(text, "\"stage\":\"squashfs\""), 5u) << text;
+  EXPECT_NE(text.find("{\"done\":1000,\"event\":\"progress\",\"message\":\"writing\""), std::string::npos) << text;
+  // The last count of a stage, held back by the limit, comes before the next log line.
+  EXPECT_NE(text.find("{\"done\":7,\"event\":\"progress\",\"message\":\"unpacking\",\"stage\":\"packages\",\"total\":20}\n"
+                      "{\"event\":\"log\",\"message\":\"done\""),
+            std::string::npos)
+      << text;
+}
+
 TEST(EventRenderer, FormatsElapsedTimeAndNarrowLines) {
   EXPECT_EQ(FormatElapsed(5s), "5s");
   EXPECT_EQ(FormatElapsed(65s), "1m05s");

@@ -24,11 +24,22 @@ struct BuildContext {
   std::filesystem::path cache_dir;      // persistent cache ($XDG_CACHE_HOME/kiln)
   std::uint64_t cache_max = 0;          // --cache-max: block/tree caches pruned to this after a build; 0: no limit
   bool offline = false;                 // any network access is an error
-  std::function<void(const Event&)> on_event;  // may be empty
+  // May be empty. Called from helper threads too (a file watcher), so it must be thread-safe.
+  std::function<void(const Event&)> on_event;
 
   void Report(std::string stage, std::string message, std::uint64_t done = 0,
               std::uint64_t total = 0) const {
     if (on_event) on_event(Event{std::move(stage), std::move(message), done, total});
+  }
+
+  // One step's progress as a callback for libraries that know nothing of events; empty when
+  // nobody listens. Rate-limit it with ProgressThrottle (progress_throttle.h).
+  std::function<void(std::uint64_t, std::uint64_t)> ProgressTo(std::string stage, std::string message) const {
+    if (!on_event) return {};
+    return [fn = on_event, stage = std::move(stage), message = std::move(message)](std::uint64_t done,
+                                                                                     std::uint64_t total) {
+      fn(Event{stage, message, done, total});
+    };
   }
 };
 

@@ -55,8 +55,11 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
   verity::VerityHasher hasher(vparams);
   squashfs::SquashfsOptions sopts{recipe.root.compression, recipe.root.compression_level,
                                   recipe.root.block_size, ctx.jobs, ctx.source_date_epoch};
-  ctx.Report("squashfs", "writing the root file system (" + std::string(recipe::CompressionName(recipe.root.compression)) +
-                             ", " + std::to_string(ctx.jobs) + " threads)");
+  const std::string writing = "writing the root file system (" +
+                              std::string(recipe::CompressionName(recipe.root.compression)) + ", " +
+                              std::to_string(ctx.jobs) + " threads)";
+  ctx.Report("squashfs", writing);
+  sopts.on_progress = ctx.ProgressTo("squashfs", writing);
   std::unique_ptr<cache::BlockCache> block_cache = cache::OpenBlockCacheFor(ctx);
   sopts.block_cache = block_cache.get();
   KILN_ASSIGN_OR_RETURN(squashfs::SquashfsStats stats,

@@ -11,7 +11,9 @@
 
 #include "builder/artifacts/artifacts.h"
 #include "builder/cache/build_hooks.h"
+#include "builder/common/file_growth_watcher.h"
 #include "builder/common/files.h"
+#include "builder/common/progress_throttle.h"
 #include "builder/common/sha256.h"
 #include "builder/common/size.h"
 #include "builder/common/unique_fd.h"
@@ -255,7 +257,12 @@ Result<BuildSummary> Build(const BuildRequest& req) {
       if (!Wants(recipe, fmt)) continue;
       ctx.Report("disk", "converting to " + fmt);
       const std::string name = vmformats::VmFormatFileName(fmt, base);
-      KILN_TRY(vmformats::WriteVmFormat(fmt, out.Path(raw), out.Path(name), vm_inputs));
+      {
+        // The size of the output so far: the writers do not know their final size up front.
+        ProgressThrottle progress(ctx.ProgressTo("disk", "converting to " + fmt), 0);
+        FileGrowthWatcher watcher(out.Path(name), [&progress](std::uint64_t size) { progress.Update(size); });
+        KILN_TRY(vmformats::WriteVmFormat(fmt, out.Path(raw), out.Path(name), vm_inputs));
+      }
       keep(name);
     }
     if (Wants(recipe, "raw")) {
@@ -267,6 +274,7 @@ Result<BuildSummary> Build(const BuildRequest& req) {
     squashfs::SquashfsOptions sopts{recipe.root.compression, recipe.root.compression_level,
                                     recipe.root.block_size, ctx.jobs, ctx.source_date_epoch};
     ctx.Report("squashfs", "writing the root file system");
+    sopts.on_progress = ctx.ProgressTo("squashfs", "writing the root file system");
     std::unique_ptr<cache::BlockCache> block_cache = cache::OpenBlockCacheFor(ctx);
     sopts.block_cache = block_cache.get();
     KILN_TRY(squashfs::WriteSquashfs(resolved.tree, sopts, out.Path(name_of(Role::kRootFilesystem)), 0, nullptr));

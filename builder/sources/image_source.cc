@@ -7,7 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "builder/common/file_growth_watcher.h"
 #include "builder/common/files.h"
+#include "builder/common/progress_throttle.h"
 #include "builder/sources/guestfs_handle.h"
 #include "builder/tree/tarball_reader.h"
 
@@ -144,13 +146,19 @@ Status ImportDiskImage(tree::FileTree& tree, const std::filesystem::path& image,
   auto scratch = TempDir::Create(ctx.work_dir, "kiln-image");
   if (!scratch.ok()) return Status(std::move(scratch).error()).WithContext(where);
   const std::filesystem::path tar = scratch->path() / "root.tar";
-  ctx.Report("sources", "streaming the root of " + image.string());
-  // Numeric owners: the image's /etc/passwd, not the appliance's, gives names meaning.
-  // XATTRS keeps security.capability and security.selinux. ACLs are left out: the file tree
-  // and squashfs only carry user./trusted./security. attributes.
-  if (guestfs_tar_out_opts(h.get(), "/", tar.c_str(), GUESTFS_TAR_OUT_OPTS_NUMERICOWNER, 1,
-                           GUESTFS_TAR_OUT_OPTS_XATTRS, 1, -1) == -1)
-    return h.Fail(ErrorCode::kBuild, where + ": cannot stream the root file system");
+  const std::string streaming = "streaming the root of " + image.string();
+  ctx.Report("sources", streaming);
+  {
+    // Bytes of the tar so far (the total is not known before: tar headers, sparse files).
+    ProgressThrottle progress(ctx.ProgressTo("sources", streaming), 0);
+    FileGrowthWatcher watcher(tar, [&progress](std::uint64_t size) { progress.Update(size); });
+    // Numeric owners: the image's /etc/passwd, not the appliance's, gives names meaning.
+    // XATTRS keeps security.capability and security.selinux. ACLs are left out: the file tree
+    // and squashfs only carry user./trusted./security. attributes.
+    if (guestfs_tar_out_opts(h.get(), "/", tar.c_str(), GUESTFS_TAR_OUT_OPTS_NUMERICOWNER, 1,
+                             GUESTFS_TAR_OUT_OPTS_XATTRS, 1, -1) == -1)
+      return h.Fail(ErrorCode::kBuild, where + ": cannot stream the root file system");
+  }
   guestfs_umount_all(h.get());
   KILN_TRY(h.Shutdown().WithContext(where));
 

@@ -19,13 +19,14 @@ Error AppendError(int rc, const std::string& path) {
 
 Result<std::uint64_t> AppendFileData(sqfs_block_processor_t* proc, const std::string& path,
                                      const tree::FileContent& content,
-                                     std::vector<std::uint8_t>& buffer) {
+                                     std::vector<std::uint8_t>& buffer, ProgressThrottle& progress) {
   if (content.is_inline) {
     const std::string& data = content.inline_data;
     for (std::size_t at = 0; at < data.size(); at += buffer.size()) {
       std::size_t n = std::min(buffer.size(), data.size() - at);
       if (int rc = sqfs_block_processor_append(proc, data.data() + at, n); rc != 0)
         return AppendError(rc, path);
+      progress.Add(n);
     }
     return static_cast<std::uint64_t>(data.size());
   }
@@ -39,6 +40,7 @@ Result<std::uint64_t> AppendFileData(sqfs_block_processor_t* proc, const std::st
     if (n == 0) break;
     total += n;
     if (int rc = sqfs_block_processor_append(proc, buffer.data(), n); rc != 0) return AppendError(rc, path);
+    progress.Add(n);
   }
   return total;
 }

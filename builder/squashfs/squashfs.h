@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 #include "builder/cache/block_cache.h"
@@ -27,6 +28,9 @@ struct SquashfsOptions {
   // When set, data blocks are looked up here before they are compressed and stored after
   // (builder/cache/block_cache.h); the image is byte-identical either way.
   cache::BlockCache* block_cache = nullptr;
+  // When set, told the file data bytes read so far of all there are (a few times a second,
+  // increasing, ending with done == total); progress never changes the image.
+  std::function<void(std::uint64_t done, std::uint64_t total)> on_progress = nullptr;
 };
 
 struct SquashfsStats {

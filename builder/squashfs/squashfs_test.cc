@@ -331,6 +331,31 @@ TEST_F(SquashfsTest, DeterministicAcrossRunsAndJobs) {
   EXPECT_TRUE(a == ReadFile(Path("c.sqfs")).value()) << "jobs=1 and jobs=2 differ";
 }
 
+TEST_F(SquashfsTest, ReportsIncreasingBytesEndingAtTheTotalWithoutChangingTheImage) {
+  tree::FileTree t = FullTree();
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> reports;
+  SquashfsOptions opts = DefaultOptions();
+  opts.jobs = 2;
+  opts.on_progress = [&](std::uint64_t done, std::uint64_t total) { reports.emplace_back(done, total); };
+  auto stats = Write(t, Path("progress.sqfs"), opts);
+  ASSERT_TRUE(stats.ok()) << stats.error().ToString();
+  ASSERT_GE(reports.size(), 2u);
+  EXPECT_EQ(reports.front().first, 0u);
+  for (std::size_t i = 1; i < reports.size(); ++i) {
+    EXPECT_GT(reports[i].first, reports[i - 1].first) << "report " << i;
+    EXPECT_EQ(reports[i].second, reports.front().second) << "the total changed";
+  }
+  // Every file's bytes once (hard links share them), the last report says all of them.
+  EXPECT_GT(stats->data_bytes, big_.size());
+  EXPECT_EQ(reports.front().second, stats->data_bytes);
+  EXPECT_EQ(reports.back().first, stats->data_bytes);
+
+  opts.on_progress = nullptr;
+  ASSERT_TRUE(Write(t, Path("quiet.sqfs"), opts).ok());
+  EXPECT_TRUE(ReadFile(Path("progress.sqfs")).value() == ReadFile(Path("quiet.sqfs")).value())
+      << "progress changed the image";
+}
+
 TEST_F(SquashfsTest, WritesAtAnOffsetInsideABiggerFile) {
   if (unsquashfs_.empty()) GTEST_SKIP() << "unsquashfs not installed";
   tree::FileTree t = FullTree();

@@ -130,16 +130,23 @@ class ImageWriter {
     SqfsPtr<sqfs_block_processor_t> proc(raw);
 
     std::vector<std::uint8_t> buffer(opts_.block_size);
-    for (std::size_t f : DataOrder()) {
+    const std::vector<std::size_t> order = DataOrder();
+    std::uint64_t total = 0;
+    for (std::size_t f : order) total += plan_.entries[plan_.files[f]].node->content.size;
+    ProgressThrottle progress(opts_.on_progress, total);
+    progress.Update(0);
+    for (std::size_t f : order) {
       const PlanEntry& e = plan_.entries[plan_.files[f]];
       KILN_TRY(Check(sqfs_block_processor_begin_file(proc.get(), file_inodes_.slot(f), nullptr, 0),
                      "starting '/" + e.path + "'"));
       KILN_ASSIGN_OR_RETURN(std::uint64_t n,
-                            AppendFileData(proc.get(), e.path, e.node->content, buffer));
+                            AppendFileData(proc.get(), e.path, e.node->content, buffer, progress));
       stats_.data_bytes += n;
       KILN_TRY(Check(sqfs_block_processor_end_file(proc.get()), "finishing '/" + e.path + "'"));
     }
-    return Check(sqfs_block_processor_finish(proc.get()), "writing file data");
+    KILN_TRY(Check(sqfs_block_processor_finish(proc.get()), "writing file data"));
+    progress.Finish();
+    return OkStatus();
   }
 
   // Base files first, then what the recipe added (see squashfs.h), each in plan order.

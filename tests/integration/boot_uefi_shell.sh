@@ -26,6 +26,7 @@ expect_exit 0 "$KILN" boot "$disk" --check --snapshot --allow firmware --timeout
   --serial-log "$T/serial.log"
 grep -q "^kiln-boot: default target reached" "$T/stdout" || fail "console line not printed on stdout"
 grep -q "accelerator: \(tcg\|kvm\)" "$T/stderr" || fail "accelerator not logged"
+grep -q "^kiln boot: firmware: the firmware is running (after [0-9]* s)$" "$T/stderr" || { cat "$T/stderr"; fail "no boot phase line"; }
 grep -q "reached its default target in .* powered off" "$T/stderr" || { cat "$T/stderr"; fail "no clean power-off"; }
 grep -q "selftest: fine" "$T/serial.log" || fail "serial log lacks the console"
 [ "$(sha256sum < "$disk")" = "$sum_before" ] || fail "--snapshot modified the image"
@@ -41,6 +42,7 @@ expect_exit 1 "$KILN" boot "$disk" --check --snapshot --allow firmware --fail-on
 jq -e '.ok == false and .failure == "custom" and .line == "kiln-boot: default target reached"' "$T/stdout" >/dev/null ||
   { cat "$T/stdout"; fail "--fail-on result wrong"; }
 grep -q '"event":"console"' "$T/stderr" || fail "--json gave no console events"
+grep -q '^{"event":"phase","phase":"firmware","seconds":[0-9.]*}$' "$T/stderr" || { cat "$T/stderr"; fail "--json gave no phase event"; }
 pass "--fail-on fails with the console line in the JSON result"
 
 # 4. Without --allow firmware, falling back to the UEFI shell means nothing bootable: exit 1.

@@ -2,7 +2,8 @@
 # slow local HTTP server holds back a tarball base for 4 seconds (a fake long, silent step):
 # the step's line is redrawn at least every 10 s (the ticker: every second) with its elapsed
 # time, and the build ends with a newline. Not on a terminal the same build prints plain lines
-# only, and -q prints nothing at all.
+# only, and -q prints nothing at all. The root file system's compression reports its bytes (a bar on the
+# terminal, increasing JSON events ending at the total) without changing the image.
 source "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T/root/etc" "$T/src"
@@ -33,25 +34,7 @@ port=$(cat "$T/port")
 printf '[image]\nname = "slow"\nversion = "1"\n[base]\ntype = "tarball"\nsource = "http://127.0.0.1:%s/rootfs.tar"\nsha256 = "%s"\n[output]\nformats = ["squashfs"]\n' \
   "$port" "$sha" > "$T/src/recipe.toml"
 
-# Runs kiln on a pty; writes everything it printed, with the arrival time of each chunk.
-cat > "$T/run_pty.py" <<'PY'
-import os, pty, sys, time, json
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-chunks, start = [], time.monotonic()
-while True:
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    chunks.append([time.monotonic() - start, data.decode("utf-8", "replace")])
-_, status = os.waitpid(pid, 0)
-json.dump({"status": os.waitstatus_to_exitcode(status), "chunks": chunks}, sys.stdout)
-PY
-python3 "$T/run_pty.py" "$KILN" --cache "$T/cache1" build "$T/src/recipe.toml" -o "$T/out1" > "$T/pty.json"
+python3 "$KILN_SOURCE_DIR/tests/integration/run_pty.py" "$KILN" --cache "$T/cache1" build "$T/src/recipe.toml" -o "$T/out1" > "$T/pty.json"
 [ "$(jq .status "$T/pty.json")" = 0 ] || { jq -r '.chunks[][1]' "$T/pty.json"; fail "kiln build under a pty"; }
 jq -r '.chunks[][1]' "$T/pty.json" > "$T/tty.txt"
 # Redraws of the download line: "\r\e[K[sources] downloading URL ... Ns".
@@ -68,3 +51,14 @@ grep -q '^\[sources\] downloading ' "$T/plain.txt" || { cat "$T/plain.txt"; fail
 "$KILN" --cache "$T/cache3" -q build "$T/src/recipe.toml" -o "$T/out3" > "$T/quiet.txt" 2>&1
 [ ! -s "$T/quiet.txt" ] || { cat "$T/quiet.txt"; fail "-q printed more than errors"; }
 pass "not on a terminal: plain lines; -q: nothing"
+
+# --json: the root file system's bytes as progress events, increasing, the last one at the total.
+"$KILN" --cache "$T/cache4" --json build "$T/src/recipe.toml" -o "$T/out4" > /dev/null 2> "$T/events.jsonl"
+jq -s -e '[.[] | select(.event == "progress" and .stage == "squashfs")] as $p
+  | ($p | length) >= 2 and ($p[-1].done == $p[-1].total) and ($p[-1].total > 0)
+  and ([range(1; $p | length) | $p[.].done > $p[.-1].done] | all)' "$T/events.jsonl" >/dev/null \
+  || { cat "$T/events.jsonl"; fail "no increasing squashfs byte progress ending at the total"; }
+cmp "$T/out1/slow_1.root.squashfs" "$T/out4/slow_1.root.squashfs" || fail "progress output changed the image"
+grep -q $'\[squashfs\] writing the root [^\r]*\[####################\] ' "$T/tty.txt" \
+  || { cat -v "$T/tty.txt"; fail "no squashfs bar on the terminal"; }
+pass "--json: squashfs bytes $(jq -s -c '[.[] | select(.event == "progress" and .stage == "squashfs") | .done]' "$T/events.jsonl"); a bar on the terminal; same image"
