@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "builder/artifacts/artifacts.h"
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
 #include "builder/manifest/build_manifest.h"
@@ -111,7 +112,7 @@ std::string DiskManifest(FakeRegistry& reg, const std::vector<std::pair<std::str
   spec.artifact_type = kDiskImageArtifactType;
   for (const auto& [title, content] : files) {
     reg.blobs[DigestOf(content)] = content;
-    spec.files.push_back({title, DiskArtifactMediaType(title), {}, content, {}, 0});
+    spec.files.push_back({title, artifacts::MediaTypeOf(title), {}, content, {}, 0});
   }
   reg.blobs[DigestOf("{}")] = "{}";
   EXPECT_TRUE(DescribeArtifactFiles(spec.files).ok());
