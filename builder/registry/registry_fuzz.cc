@@ -1,5 +1,5 @@
 // libFuzzer harness: what kiln does with a registry's answers (`kiln pull` of an image or a
-// disk image, the artifact type probe, cosign verification, referrers). The input becomes a
+// disk image, `kiln flash` of a disk image, the artifact type probe, cosign verification, referrers). The input becomes a
 // set of documents (builder/oci/fuzz_layout.h) served by the in-memory test registry on
 // 127.0.0.1: document 0 as the manifest tagged "fuzz" and as the cosign signature and
 // referrers fallback tags of itself; every document as a blob and as a manifest by digest.
@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 
 #include "builder/common/fuzz_input.h"
@@ -71,6 +72,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)reg::RemoteArtifactType(f.ref, f.opts);
   (void)reg::PullLayout(f.ref, kiln::fuzz::ScratchDir() / "image.oci", f.opts);
   (void)reg::PullDiskImage(f.ref, kiln::fuzz::ScratchDir() / "disk", f.opts);
+  // kiln flash REF: the raw image and block map layers picked from the manifest and fetched.
+  const std::filesystem::path flash_dir = kiln::fuzz::ScratchDir() / "flash";
+  std::error_code ec;
+  std::filesystem::create_directories(flash_dir, ec);
+  (void)reg::FetchRawImage(f.ref, flash_dir, f.opts);
+  std::filesystem::remove_all(flash_dir, ec);
   (void)reg::VerifyCosignSignature(f.ref, *f.key, f.opts);
   if (auto client = reg::RegistryClient::Create(f.ref.registry, f.opts); client.ok())
     (void)reg::ListReferrers(*client, f.ref.repository, top);
