@@ -34,7 +34,7 @@ tree::EntryKind TreeEntryKind(recipe::EntryKind k) {
 sources::DebianBaseSpec DebianBaseFor(const recipe::Recipe& r) {
   const recipe::BaseSection& b = r.base;
   return {b.suite, b.variant, b.packages, b.components, b.mirror, {b.apt.options, b.apt.keyrings},
-          r.image.architecture, r.boot.loader != "none"};
+          r.image.architecture, r.boot.loader != "none", b.snapshot, b.snapshot_mirror};
 }
 
 std::vector<tree::EntrySpec> TreeEntries(const recipe::Recipe& r) {

@@ -12,6 +12,7 @@
 
 #include "builder/common/architecture.h"
 #include "builder/common/compression.h"
+#include "builder/common/debian_snapshot.h"
 #include "builder/common/source_pos.h"
 
 namespace kiln::recipe {
@@ -60,6 +61,8 @@ struct BaseSection {
   std::vector<std::string> components = {"main"};
   std::string mirror = "http://deb.debian.org/debian";
   AptSettings apt;
+  std::string snapshot;  // "YYYYMMDDTHHMMSSZ": packages from the archive as it was then; empty: none
+  std::string snapshot_mirror = kDefaultSnapshotMirror;  // base URL of the snapshot service
   SourcePos pos;
   bool operator==(const BaseSection&) const = default;
 };

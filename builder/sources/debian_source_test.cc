@@ -59,7 +59,7 @@ TEST(CheckDownloadsAgainstLock, NamesThePackageThatDiffers) {
 TEST(ExplainAptFailure, TurnsAptErrorsIntoKilnMessages) {
   EXPECT_EQ(ExplainAptFailure("I: ...\nE: Version '1.0-1' for 'busybox' was not found\nE: ...", "http://m"),
             "locked package busybox version 1.0-1 is no longer available from http://m "
-            "(re-run `kiln lock`, or point `mirror` at snapshot.debian.org)");
+            "(re-run `kiln lock`, or pin a snapshot: `kiln lock --snapshot`)");
   EXPECT_EQ(ExplainAptFailure("E: Unable to locate package nosuch\n", "http://m"),
             "package nosuch is not available from http://m");
   EXPECT_EQ(ExplainAptFailure("E: something else", "http://m"), "");
