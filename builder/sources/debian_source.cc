@@ -442,7 +442,8 @@ Status WriteLockFile(const DebianBaseSpec& spec, const BuildContext& ctx, const 
       return MakeError(ErrorCode::kBuild, "two versions of package " + lock.packages[i].name +
                                               " were downloaded; cannot lock");
   KILN_TRY(WriteFileAtomic(lock_path, FormatLockFile(lock)));
-  ctx.Report("sources", "wrote " + lock_path.string() + " (" + std::to_string(lock.packages.size()) + " packages)");
+  ctx.Report("sources", "wrote " + lock_path.string() + " (" + std::to_string(lock.packages.size()) + " packages" +
+                            (lock.snapshot.empty() ? "" : ", snapshot " + lock.snapshot) + ")");
   return OkStatus();
 }
 
