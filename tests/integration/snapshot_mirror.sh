@@ -107,7 +107,12 @@ grep -q "disagrees with the recipe" "$T/stderr" || fail "conflicting --snapshot 
 cp "$T/src/pinned.toml.lock" "$T/src/recipe-snap.toml.lock"  # made at T2
 expect_exit 2 "$KILN" --cache "$T/cache" build "$T/src/recipe-snap.toml" -o "$T/out-stale"
 grep -q "stale: it was made for snapshot $T2" "$T/stderr" || { cat "$T/stderr"; fail "stale snapshot message"; }
-pass "[base] snapshot drives kiln lock; a conflicting --snapshot (exit 2) and a lock of another snapshot (stale, exit 2) are refused"
+rm "$T/src/recipe-snap.toml.lock"
+"$KILN" --cache "$T/cache" build "$T/src/recipe-snap.toml" -o "$T/out-unlocked" -q >/dev/null || fail "unlocked build at [base] snapshot"
+[ "$(installed "$T/out-unlocked")" = "probe 1.0" ] || fail "the unlocked [base] snapshot build installed $(installed "$T/out-unlocked")"
+jq -e --arg s "snapshot $T1" '[.. | strings | select(endswith($s))] | length > 0' "$T/out-unlocked/probe_1.manifest.json" >/dev/null \
+  || fail "the unlocked manifest does not record the snapshot"
+pass "[base] snapshot drives kiln lock; a conflicting --snapshot (exit 2) and a lock of another snapshot (stale, exit 2) are refused; an unlocked build at [base] snapshot installs 1.0"
 
 # --- digests are still checked: T1 now serves other bytes under version 1.0
 "$KILN" -q lock "$T/src/pinned.toml" --snapshot "$T1" >/dev/null
