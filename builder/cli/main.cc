@@ -8,6 +8,7 @@
 #include "builder/cli/commands.h"
 #include "builder/cli/signal_cleanup.h"
 #include "builder/cli/version_info.h"
+#include "builder/common/debian_snapshot.h"
 #include "builder/common/leftovers.h"
 #include "builder/common/size.h"
 #include "builder/common/text_escape.h"
@@ -203,7 +204,8 @@ int RunCli(int argc, char** argv) {
     std::optional<std::string> snapshot;
     if (lock_snapshot_opt->count() > 0) snapshot = lock_snapshot;
     // `kiln lock --snapshot app.toml`: the option's optional value swallowed the recipe.
-    if (lock_recipe.empty() && snapshot && !snapshot->empty() && snapshot->find('T') != 8) {
+    if (lock_recipe.empty() && snapshot && !snapshot->empty() && *snapshot != "now" &&
+        !kiln::IsSnapshotTimestamp(*snapshot)) {
       lock_recipe = *snapshot;
       snapshot = "";
     }

@@ -104,6 +104,11 @@ grep -qx "snapshot = \"$T1\"" "$T/src/recipe-snap.toml.lock" && [ "$(deb_version
   || fail "[base] snapshot was not used by kiln lock"
 expect_exit 2 "$KILN" -q lock "$T/src/recipe-snap.toml" --snapshot "$T2"
 grep -q "disagrees with the recipe" "$T/stderr" || fail "conflicting --snapshot message"
+# --snapshot without a value before the recipe: the recipe is still the recipe, the time is now
+h1=$(date -u +%Y%m%dT%H)
+expect_exit 2 "$KILN" -q lock --snapshot "$T/src/recipe-snap.toml"
+h2=$(date -u +%Y%m%dT%H)  # the hour may turn while kiln runs
+grep -qE -- "--snapshot ($h1|$h2)0000Z disagrees with the recipe" "$T/stderr" || { cat "$T/stderr"; fail "--snapshot without a timestamp"; }
 cp "$T/src/pinned.toml.lock" "$T/src/recipe-snap.toml.lock"  # made at T2
 expect_exit 2 "$KILN" --cache "$T/cache" build "$T/src/recipe-snap.toml" -o "$T/out-stale"
 grep -q "stale: it was made for snapshot $T2" "$T/stderr" || { cat "$T/stderr"; fail "stale snapshot message"; }
