@@ -37,8 +37,11 @@ int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe_path,
   Status st = sources::WriteLockFile(base, ctx, lock_path);
   render.Flush();
   if (!st.ok()) return ReportError(g, st.error());
-  if (g.json) std::printf("{\n  \"ok\": true,\n  \"lock\": \"%s\"\n}\n", lock_path.c_str());
-  else std::printf("wrote %s\n", lock_path.c_str());
+  // The snapshot is a validated timestamp: nothing in it needs escaping.
+  if (g.json && base.snapshot.empty()) std::printf("{\n  \"ok\": true,\n  \"lock\": \"%s\"\n}\n", lock_path.c_str());
+  else if (g.json) std::printf("{\n  \"ok\": true,\n  \"lock\": \"%s\",\n  \"snapshot\": \"%s\"\n}\n", lock_path.c_str(), base.snapshot.c_str());
+  else if (base.snapshot.empty()) std::printf("wrote %s\n", lock_path.c_str());
+  else std::printf("wrote %s (snapshot %s)\n", lock_path.c_str(), base.snapshot.c_str());
   return 0;
 }
 

@@ -90,7 +90,8 @@ grep -q "locked package kiln-probe version 1.0 is no longer available" "$T/stder
 pass "after the mirror moved to 2.0 the T1 lock still builds 1.0; the unpinned lock has rotted ($(grep -o 'no longer available[^(]*' "$T/stderr"))"
 
 # --- a new lock at T2 pins 2.0
-"$KILN" -q lock "$T/src/pinned.toml" --snapshot "$T2" >/dev/null
+"$KILN" -q --json lock "$T/src/pinned.toml" --snapshot "$T2" > "$T/lock.json" 2> "$T/lock.events"
+[ "$(jq -r .snapshot "$T/lock.json")" = "$T2" ] || { cat "$T/lock.json"; fail "kiln lock --json does not name the snapshot"; }
 [ "$(deb_version "$T/src/pinned.toml.lock")" = 2.0 ] || fail "the T2 lock does not pin 2.0"
 "$KILN" --cache "$T/cache" build "$T/src/pinned.toml" -o "$T/out2" -q >/dev/null || fail "build from the T2 lock"
 [ "$(installed "$T/out2")" = "probe 2.0" ] || fail "the T2 lock installed $(installed "$T/out2")"
