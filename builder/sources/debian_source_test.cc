@@ -101,5 +101,17 @@ TEST(DebianBaseCacheKey, ChangesWithEveryInput) {
   EXPECT_TRUE(changed([](auto& b) { b.components = {"mai", "n"}; }));
 }
 
+// The snapshot reaches the key through the lock's bytes (a recipe's snapshot must equal the
+// lock's); where the snapshot is fetched from is not an input, so existing keys stay as they were.
+TEST(DebianBaseCacheKey, IgnoresTheSnapshotMirrorBase) {
+  DebianBaseSpec base;
+  const std::string k = DebianBaseCacheKey("lock", base, "amd64");
+  base.snapshot_mirror = "http://127.0.0.1:9";
+  EXPECT_EQ(DebianBaseCacheKey("lock", base, "amd64"), k);
+  base.snapshot = "20240101T000000Z";
+  EXPECT_EQ(DebianBaseCacheKey("lock", base, "amd64"), k);
+  EXPECT_NE(DebianBaseTreeKey(base, "lock"), DebianBaseTreeKey(base, "lock\nsnapshot = \"20240101T000000Z\""));
+}
+
 }  // namespace
 }  // namespace kiln::sources
