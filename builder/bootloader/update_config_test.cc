@@ -5,39 +5,27 @@
 
 #include "builder/common/files.h"
 #include "builder/tree/entries.h"
+#include "builder/tree/tree_test_support.h"
 
 namespace kiln::bootloader {
 namespace {
 
 namespace fs = std::filesystem;
 
-tree::FileNode Inline(std::string data, std::uint32_t mode = 0644) {
-  tree::FileNode n;
-  n.mode = mode;
-  n.content.size = data.size();
-  n.content.inline_data = std::move(data);
-  n.content.is_inline = true;
-  return n;
-}
-
-tree::FileNode Link(std::string target) {
-  tree::FileNode n;
-  n.type = tree::NodeType::kSymlink;
-  n.mode = 0777;
-  n.target = std::move(target);
-  return n;
-}
+using tree::testing::AddFile;
+using tree::testing::AddSymlink;
+using tree::testing::Content;
 
 // A merged-/usr Debian-like root with the agent's runtime.
 tree::FileTree RuntimeTree() {
   tree::FileTree t(1700000000);
-  EXPECT_TRUE(t.Insert("lib", Link("usr/lib")).ok());
+  AddSymlink(t, "lib", "usr/lib");
   for (const char* lib : {"libcurl.so.4", "libssl.so.3", "libcrypto.so.3", "libzstd.so.1", "libz.so.1"})
-    EXPECT_TRUE(t.Insert(std::string("usr/lib/x86_64-linux-gnu/") + lib, Inline("elf")).ok());
-  EXPECT_TRUE(t.Insert("lib/systemd/systemd-bless-boot", Inline("elf", 0755)).ok());
-  EXPECT_TRUE(t.Insert("lib/systemd/system/systemd-bless-boot.service", Inline("[Unit]\n")).ok());
-  EXPECT_TRUE(t.Insert("usr/lib/os-release", Inline("PRETTY_NAME=\"Debian\"\nID=debian\nIMAGE_ID=old\n")).ok());
-  EXPECT_TRUE(t.Insert("etc/os-release", Link("../usr/lib/os-release")).ok());
+    AddFile(t, std::string("usr/lib/x86_64-linux-gnu/") + lib, "elf");
+  AddFile(t, "lib/systemd/systemd-bless-boot", "elf", 0755);
+  AddFile(t, "lib/systemd/system/systemd-bless-boot.service", "[Unit]\n");
+  AddFile(t, "usr/lib/os-release", "PRETTY_NAME=\"Debian\"\nID=debian\nIMAGE_ID=old\n");
+  AddSymlink(t, "etc/os-release", "../usr/lib/os-release");
   return t;
 }
 
@@ -59,13 +47,6 @@ struct Fixture {
   }
 };
 
-std::string Text(const tree::FileTree& t, const std::string& path) {
-  const tree::FileNode* n = t.Find(path);
-  if (!n || n->type != tree::NodeType::kFile) return "<missing " + path + ">";
-  Result<std::string> text = tree::ReadContent(n->content);
-  return text.ok() ? *text : "<unreadable>";
-}
-
 std::string LinkTarget(const tree::FileTree& t, const std::string& path) {
   const tree::FileNode* n = t.Find(path);
   return n && n->type == tree::NodeType::kSymlink ? n->target : "<no link " + path + ">";
@@ -86,11 +67,11 @@ TEST(UpdateConfig, IdentityAgentAndCertificate) {
   Status s = ApplyUpdateSystemConfig(t, f.config);
   ASSERT_TRUE(s.ok()) << s.error().message;
   // os-release through the /etc symlink: old IMAGE_ID replaced, the rest kept.
-  EXPECT_EQ(Text(t, "usr/lib/os-release"),
+  EXPECT_EQ(Content(t, "usr/lib/os-release"),
             "PRETTY_NAME=\"Debian\"\nID=debian\nIMAGE_ID=appliance\nIMAGE_VERSION=1.0.1\n");
   EXPECT_EQ(LinkTarget(t, "etc/os-release"), "../usr/lib/os-release");
-  EXPECT_EQ(Text(t, "usr/lib/kiln/release.json"), ReleaseJson(f.config));
-  EXPECT_EQ(Text(t, "usr/lib/kiln/channel.crt"), f.config.certificate_pem);
+  EXPECT_EQ(Content(t, "usr/lib/kiln/release.json"), ReleaseJson(f.config));
+  EXPECT_EQ(Content(t, "usr/lib/kiln/channel.crt"), f.config.certificate_pem);
   const tree::FileNode* agent = t.Find("usr/bin/kiln-update");
   ASSERT_TRUE(agent);
   EXPECT_EQ(agent->mode, 0755u);
@@ -104,26 +85,26 @@ TEST(UpdateConfig, UnitsAndTheirLinks) {
   tree::FileTree t = RuntimeTree();
   ASSERT_TRUE(ApplyUpdateSystemConfig(t, f.config).ok());
   const std::string units = "usr/lib/systemd/system/";
-  EXPECT_NE(Text(t, units + "kiln-update.service").find("ExecStart=/usr/bin/kiln-update update\n"), std::string::npos);
+  EXPECT_NE(Content(t, units + "kiln-update.service").find("ExecStart=/usr/bin/kiln-update update\n"), std::string::npos);
   // The timer is installed but not enabled.
-  EXPECT_NE(Text(t, units + "kiln-update.timer").find("WantedBy=timers.target"), std::string::npos);
+  EXPECT_NE(Content(t, units + "kiln-update.timer").find("WantedBy=timers.target"), std::string::npos);
   EXPECT_FALSE(t.Find(units + "timers.target.wants/kiln-update.timer"));
-  EXPECT_NE(Text(t, units + "kiln-build-info.service")
+  EXPECT_NE(Content(t, units + "kiln-build-info.service")
                 .find("ExecStart=/usr/bin/kiln-update status --prometheus /run/kiln/metrics/kiln_build_info.prom\n"),
             std::string::npos);
   EXPECT_EQ(LinkTarget(t, units + "multi-user.target.wants/kiln-build-info.service"), "../kiln-build-info.service");
-  EXPECT_NE(Text(t, units + "kiln-machine-id.service").find("ExecStart=/usr/lib/kiln/machine-id /var/lib/kiln/machine-id\n"),
+  EXPECT_NE(Content(t, units + "kiln-machine-id.service").find("ExecStart=/usr/lib/kiln/machine-id /var/lib/kiln/machine-id\n"),
             std::string::npos);
-  EXPECT_NE(Text(t, units + "kiln-machine-id.service").find("RequiresMountsFor=/var/lib/kiln\n"), std::string::npos);
+  EXPECT_NE(Content(t, units + "kiln-machine-id.service").find("RequiresMountsFor=/var/lib/kiln\n"), std::string::npos);
   EXPECT_EQ(t.Find("usr/lib/kiln/machine-id")->mode, 0755u);
   EXPECT_EQ(LinkTarget(t, units + "sysinit.target.wants/kiln-machine-id.service"), "../kiln-machine-id.service");
-  EXPECT_NE(Text(t, units + "efi.mount").find("What=/dev/disk/by-partuuid/f891ef40-680a-42d4-80e5-2b655a166aaa\n"),
+  EXPECT_NE(Content(t, units + "efi.mount").find("What=/dev/disk/by-partuuid/f891ef40-680a-42d4-80e5-2b655a166aaa\n"),
             std::string::npos);
   EXPECT_EQ(t.Find("efi")->type, tree::NodeType::kDirectory);
   EXPECT_EQ(LinkTarget(t, units + "local-fs.target.wants/efi.automount"), "../efi.automount");
   EXPECT_EQ(LinkTarget(t, units + "basic.target.wants/systemd-bless-boot.service"), "../systemd-bless-boot.service");
   // Health: FailureAction=reboot, ordered before and required by boot-complete.target.
-  const std::string dropin = Text(t, units + "appliance.service.d/50-kiln-health.conf");
+  const std::string dropin = Content(t, units + "appliance.service.d/50-kiln-health.conf");
   EXPECT_NE(dropin.find("[Unit]\nFailureAction=reboot\nBefore=boot-complete.target\n"), std::string::npos);
   EXPECT_EQ(LinkTarget(t, units + "boot-complete.target.requires/appliance.service"), "../appliance.service");
   EXPECT_EQ(LinkTarget(t, units + "boot-complete.target.requires/check@db.service"), "../check@.service");
@@ -138,9 +119,9 @@ TEST(UpdateConfig, MachineIdFollowsTheDataMountpoint) {
 TEST(UpdateConfig, MissingRuntimeNamesFilesAndPackages) {
   Fixture f;
   tree::FileTree t(0);
-  ASSERT_TRUE(t.Insert("usr/lib/os-release", Inline("ID=alpine\n")).ok());
-  ASSERT_TRUE(t.Insert("usr/lib/libz.so.1", Inline("elf")).ok());
-  ASSERT_TRUE(t.Insert("usr/lib/libzstd.so.1", Inline("elf")).ok());
+  AddFile(t, "usr/lib/os-release", "ID=alpine\n");
+  AddFile(t, "usr/lib/libz.so.1", "elf");
+  AddFile(t, "usr/lib/libzstd.so.1", "elf");
   Status s = ApplyUpdateSystemConfig(t, f.config);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::kRecipe);
