@@ -30,6 +30,7 @@
 #include "builder/pipeline/resolve_tree.h"
 #include "builder/pipeline/stage_options.h"
 #include "builder/pipeline/staged_output.h"
+#include "builder/pipeline/update_build.h"
 #include "builder/recipe/recipe_parser.h"
 #include "builder/sbom/cyclonedx.h"
 #include "builder/sbom/provenance.h"
@@ -135,7 +136,7 @@ Result<EspFilesFn> PrepareBoot(const BuildRequest& req, const recipe::Recipe& re
                                tree::FileTree& tree, const BuildContext& ctx, const std::string& uki_name) {
   if (recipe.boot.loader == "none") return EspFilesFn();
   const auto arch = recipe.image.architecture;
-  const Uuid data_uuid = disk::DataPartitionUuid(seed, arch);
+  const Uuid data_uuid = DataPartitionUuidFor(recipe, seed);
   bootloader::BootSystemConfig boot_config{recipe.boot.kernel_cmdline, {}};
   if (recipe.data)
     boot_config.data = bootloader::DataMount{recipe.data->mountpoint, recipe.data->filesystem, recipe.data->label, data_uuid};
@@ -177,6 +178,11 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   ctx.source_date_epoch = req.source_date_epoch.value_or(recipe.image.source_date_epoch.value_or(0));
   if (ctx.jobs == 0) ctx.jobs = 1;
   KILN_ASSIGN_OR_RETURN(std::optional<Signer> signer, LoadSigner(req, recipe));
+  KILN_TRY(CheckUpdateBuild(recipe, signer.has_value()));
+  std::filesystem::path update_agent;
+  if (recipe.update) {
+    KILN_ASSIGN_OR_RETURN(update_agent, FindUpdateAgent());
+  }
 
   KILN_ASSIGN_OR_RETURN(StagedOutput out, StagedOutput::Create(req.out_dir));
   ctx.work_dir = out.staging_dir() / ".work";
@@ -188,6 +194,12 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   if (req.after_resolve) KILN_TRY(req.after_resolve(recipe, ctx));
   KILN_ASSIGN_OR_RETURN(std::vector<manifest::InputEntry> inputs, RecipeInputs(recipe));
   inputs.insert(inputs.end(), resolved.base_inputs.begin(), resolved.base_inputs.end());
+  if (recipe.update) {
+    KILN_ASSIGN_OR_RETURN(manifest::InputEntry agent_input, UpdateAgentInput(update_agent));
+    inputs.push_back(std::move(agent_input));
+    KILN_TRY(ApplyUpdateIdentity(resolved.tree, recipe, signer->cert, update_agent,
+                                 InputsDigest(inputs, ctx.source_date_epoch)));
+  }
   Seed seed = ComputeSeed(inputs, ctx.source_date_epoch);
   ctx.Report("tree", std::to_string(resolved.tree.size()) + " entries; seed " + ToHex(std::span<const std::uint8_t>(seed)));
 
