@@ -57,6 +57,14 @@ Result<manifest::InputEntry> UpdateAgentInput(const fs::path& agent) {
   return manifest::InputEntry{"update-agent", "kiln-update", ToHex(d)};
 }
 
+Result<std::vector<manifest::InputEntry>> WithUpdateAgentInput(const recipe::Recipe& recipe, const fs::path& agent,
+                                                               std::vector<manifest::InputEntry> base_inputs) {
+  if (!recipe.update) return base_inputs;
+  KILN_ASSIGN_OR_RETURN(manifest::InputEntry input, UpdateAgentInput(agent));
+  base_inputs.push_back(std::move(input));
+  return base_inputs;
+}
+
 std::string InputsDigest(std::vector<manifest::InputEntry> inputs, std::int64_t source_date_epoch) {
   std::sort(inputs.begin(), inputs.end(), [](const manifest::InputEntry& a, const manifest::InputEntry& b) {
     return std::tie(a.kind, a.uri, a.sha256) < std::tie(b.kind, b.uri, b.sha256);

@@ -30,6 +30,10 @@ Result<std::filesystem::path> FindUpdateAgent();
 
 // The manifest input recording the agent: kind "update-agent", uri "kiln-update".
 Result<manifest::InputEntry> UpdateAgentInput(const std::filesystem::path& agent);
+// base_inputs, plus the agent's input for an [update] recipe.
+Result<std::vector<manifest::InputEntry>> WithUpdateAgentInput(const recipe::Recipe& recipe,
+                                                               const std::filesystem::path& agent,
+                                                               std::vector<manifest::InputEntry> base_inputs);
 
 // Hex SHA-256 over the inputs, sorted, and SOURCE_DATE_EPOCH: the build's inputs as
 // release.json names them ("kiln-inputs-v1\n", then "KIND URI SHA256\n" per input, then
