@@ -90,8 +90,14 @@ struct BootCommandOptions {
   std::string arch = "x86_64";
   std::vector<std::string> qemu_args, expect, fail_on, allow;
   std::filesystem::path serial_log;
+  bool follow_reboots = false;
+  std::vector<std::string> reset_on;
+  std::filesystem::path serve_dir;
 };
 int RunBoot(const GlobalOptions& g, const BootCommandOptions& o);
+// kiln serve-connection DIR [--log FILE] (cmd_boot.cc): answers one HTTP request on stdin with
+// stdout; writes nothing to stderr (QEMU gives it the guest's connection there too).
+int RunServeConnection(const std::filesystem::path& dir, const std::filesystem::path& log);
 
 // kiln cache info | prune [--max SIZE] (cmd_cache.cc).
 struct CacheCommandOptions {

@@ -145,6 +145,22 @@ int RunCli(int argc, char** argv) {
   cmd_boot->add_option("--allow", boot.allow, "Do not fail on: emergency, panic, sysroot, verity or firmware (repeatable)")
       ->allow_extra_args(false)
       ->check(CLI::IsMember({"emergency", "panic", "sysroot", "verity", "firmware"}));
+  cmd_boot->add_flag("--follow-reboots", boot.follow_reboots,
+                     "With --check: let the guest reboot; the --expect patterns must match in order, across boots");
+  cmd_boot->add_option("--reset-on", boot.reset_on,
+                       "Regex of a console line that resets the VM at once, like a power cut (repeatable; once each)")
+      ->allow_extra_args(false);
+  cmd_boot->add_option("--serve", boot.serve_dir,
+                       "Serve DIR read-only to the guest at http://10.0.2.100/ (e.g. a release channel); the guest "
+                       "can reach nothing else")
+      ->check(CLI::ExistingDirectory);
+
+  std::filesystem::path serve_dir, serve_log;
+  // Internal: the process QEMU starts for each guest connection to `kiln boot --serve`.
+  auto* cmd_serve = app.add_subcommand("serve-connection", "One HTTP request on stdin/stdout, for kiln boot --serve");
+  cmd_serve->group("");
+  cmd_serve->add_option("dir", serve_dir)->required();
+  cmd_serve->add_option("--log", serve_log);
 
   FlashCommandOptions flash;
   auto* cmd_flash = app.add_subcommand("flash", "Write a raw image to a block device or file through its block map, then read it back");
@@ -198,6 +214,7 @@ int RunCli(int argc, char** argv) {
   if (cmd_inspect->parsed()) return RunInspect(g, inspect_image, inspect_allow_backing);
   if (cmd_diff->parsed()) return RunDiff(g, diff_a, diff_b);
   if (cmd_boot->parsed()) return RunBoot(g, boot);
+  if (cmd_serve->parsed()) return RunServeConnection(serve_dir, serve_log);
   if (cmd_flash->parsed()) return RunFlash(g, flash);
   if (cmd_cache->parsed()) {
     cache_cmd.action = cmd_cache_prune->parsed() ? "prune" : "info";
