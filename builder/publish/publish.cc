@@ -228,6 +228,7 @@ Result<PublishResult> Publish(const PublishOptions& o, const signing::PrivateKey
   for (const std::string& name : candidates) {
     if (keep_files.count(name)) continue;
     KILN_TRY(dir.Remove(name));
+    Report(o, "removed " + name);
     result.removed_files.push_back(name);
   }
   if (!result.pruned.empty()) Report(o, "pruned " + std::to_string(result.pruned.size()) + " old version(s)");
