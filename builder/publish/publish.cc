@@ -28,21 +28,27 @@ void Report(const PublishOptions& o, std::string message, std::uint64_t done = 0
   if (o.on_event) o.on_event(Event{std::string(kStage), std::move(message), done, total});
 }
 
-// The one signed manifest in the output directory.
-Result<fs::path> FindManifest(const fs::path& out_dir) {
-  std::vector<fs::path> found;
+// The build's signed manifest: OUT itself when it names one, else the one in directory OUT.
+Result<fs::path> FindManifest(const fs::path& out) {
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(out_dir, ec)) {
+  if (fs::is_regular_file(out, ec)) {
+    if (!artifacts::HasRole(out.filename().string(), Role::kManifest))
+      return MakeError(ErrorCode::kUsage, out.string() + " is neither a build output directory nor a build manifest");
+    return out;
+  }
+  std::vector<fs::path> found;
+  for (const auto& e : fs::directory_iterator(out, ec)) {
     const std::string name = e.path().filename().string();
     if (artifacts::HasRole(name, Role::kManifest)) found.push_back(e.path());
   }
-  if (ec) return MakeError(ErrorCode::kInput, "cannot read the output directory " + out_dir.string() + ": " + ec.message());
+  if (ec) return MakeError(ErrorCode::kInput, "cannot read the output directory " + out.string() + ": " + ec.message());
   if (found.empty())
-    return MakeError(ErrorCode::kInput, out_dir.string() + " holds no build manifest (NAME_VERSION" +
+    return MakeError(ErrorCode::kInput, out.string() + " holds no build manifest (NAME_VERSION" +
                                             std::string(artifacts::KindOf(Role::kManifest).suffix) + ")");
   if (found.size() > 1)
-    return MakeError(ErrorCode::kUsage, out_dir.string() + " holds " + std::to_string(found.size()) +
-                                            " builds; publish from a directory with one build");
+    return MakeError(ErrorCode::kUsage, out.string() + " holds " + std::to_string(found.size()) +
+                                            " builds; name one: OUT/NAME_VERSION" +
+                                            std::string(artifacts::KindOf(Role::kManifest).suffix));
   return found.front();
 }
 
@@ -151,7 +157,8 @@ Result<PublishResult> Publish(const PublishOptions& o, const signing::PrivateKey
   const manifest::BuildManifest& m = build.manifest;
   const std::string base = m.image_name + "_" + m.image_version;
   if (m.root_hash.empty()) return MakeError(ErrorCode::kInput, "not an updatable build: it has no verity root hash");
-  KILN_ASSIGN_OR_RETURN(UniqueFd out_fd, OpenDirectory(o.out_dir));
+  const fs::path build_dir = manifest_path.has_parent_path() ? manifest_path.parent_path() : fs::path(".");
+  KILN_ASSIGN_OR_RETURN(UniqueFd out_fd, OpenDirectory(build_dir));
   KILN_ASSIGN_OR_RETURN(PayloadSource root, SourceOf(m, out_fd.get(), Role::kRootFilesystem, base));
   KILN_ASSIGN_OR_RETURN(PayloadSource verity, SourceOf(m, out_fd.get(), Role::kVerityHashTree, base));
   KILN_ASSIGN_OR_RETURN(PayloadSource p7s, SourceOf(m, out_fd.get(), Role::kRootHashSignature, base));
