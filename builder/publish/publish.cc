@@ -174,7 +174,9 @@ Result<PublishResult> Publish(const PublishOptions& o, const signing::PrivateKey
   KILN_TRY(signing::VerifyVeritySignature(sig, cert).WithContext("the build's root hash signature"));
 
   Report(o, "locking the channel " + o.channel_dir.string());
-  KILN_ASSIGN_OR_RETURN(ChannelDir dir, ChannelDir::OpenLocked(o.channel_dir));
+  KILN_ASSIGN_OR_RETURN(ChannelDir dir, ChannelDir::OpenLocked(o.channel_dir, [&o] {
+                          Report(o, "waiting for another publish into " + o.channel_dir.string() + " to finish");
+                        }));
   KILN_TRY(dir.RemoveStaleTemporaries());
   KILN_ASSIGN_OR_RETURN(CurrentChannel current, ReadCurrentIndex(dir, o, cert, m));
   KILN_TRY(CheckVersion(current.index, m.image_version, o.allow_older));
