@@ -61,8 +61,10 @@ Status PartitionSink::Write(std::string_view bytes) {
 
 Status PartitionSink::Finish() {
   if (!zstd_) return OkStatus();
-  // Flush what the decompressor still holds.
-  for (;;) {
+  // Flush what the decompressor still holds of an unfinished frame (its output buffer may have
+  // been full when the input ran out). A finished frame must not be asked again: a fresh
+  // stream answers "give me a header", which is not an unfinished frame.
+  while (frame_open_) {
     ZSTD_inBuffer in{nullptr, 0, 0};
     ZSTD_outBuffer out{out_.data(), out_.size(), 0};
     std::size_t rc = ZSTD_decompressStream(zstd_.get(), &out, &in);
