@@ -15,7 +15,7 @@
 
 #include "builder/common/result.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 // Removes ANSI/VT100 escape sequences (CSI "\e[..X", "\e[=3h", OSC), carriage returns and
 // other control characters except tab, so patterns match what a person sees.
@@ -88,4 +88,4 @@ class ConsoleWatcher {
   std::optional<std::string> ready_line_;
 };
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

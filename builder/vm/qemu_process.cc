@@ -1,4 +1,4 @@
-#include "builder/boot/qemu_process.h"
+#include "builder/vm/qemu_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 
 #include "builder/common/subprocess.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 namespace {
 
@@ -112,4 +112,4 @@ int QemuProcess::Terminate(std::chrono::milliseconds grace) {
   return status_.value_or(-1);
 }
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

@@ -7,11 +7,11 @@
 
 #include <string>
 
-#include "builder/boot/ovmf_firmware.h"
-#include "builder/boot/qemu_command.h"
+#include "builder/vm/ovmf_firmware.h"
+#include "builder/vm/qemu_command.h"
 #include "builder/common/result.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 struct AccelChoice {
   Accel accel = Accel::kTcg;
@@ -26,4 +26,4 @@ Result<AccelChoice> ChooseAccel(const std::string& requested, const ArchProfile&
 // happened otherwise.
 bool ProbeKvm(const ArchProfile& profile, const FirmwarePair& firmware, std::string* why);
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

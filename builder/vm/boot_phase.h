@@ -8,7 +8,7 @@
 #include <optional>
 #include <string_view>
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 enum class BootPhase { kNone, kFirmware, kKernel, kInitrd, kUserspace };
 
@@ -27,4 +27,4 @@ class BootPhaseTracker {
   BootPhase current_ = BootPhase::kNone;
 };
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

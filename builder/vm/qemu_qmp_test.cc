@@ -1,4 +1,4 @@
-#include "builder/boot/qemu_qmp.h"
+#include "builder/vm/qemu_qmp.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -9,7 +9,7 @@
 
 #include "builder/common/files.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 namespace {
 
 namespace fs = std::filesystem;
@@ -111,4 +111,4 @@ TEST(QmpClient, TimesOutWithoutServer) {
 }
 
 }  // namespace
-}  // namespace kiln::boot
+}  // namespace kiln::vm

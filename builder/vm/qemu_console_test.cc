@@ -1,8 +1,8 @@
-#include "builder/boot/qemu_console.h"
+#include "builder/vm/qemu_console.h"
 
 #include <gtest/gtest.h>
 
-namespace kiln::boot {
+namespace kiln::vm {
 namespace {
 
 ConsoleVerdict Classify(const std::string& raw, std::vector<std::string> allowed = {}) {
@@ -104,4 +104,4 @@ TEST(ConsoleWatcher, CustomFailurePatternAndBadRegex) {
 }
 
 }  // namespace
-}  // namespace kiln::boot
+}  // namespace kiln::vm

@@ -1,18 +1,18 @@
 // The one real QEMU test among the unit tests: OVMF under TCG with an empty disk must be seen
 // falling back to its UEFI shell (nothing to boot) within seconds, proving the wiring of
 // process, console pipe, QMP socket, classifier and cleanup. A few seconds on 2 cores.
-#include "builder/boot/qemu_runner.h"
+#include "builder/vm/qemu_runner.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 
-#include "builder/boot/ovmf_firmware.h"
-#include "builder/boot/qemu_accel.h"
+#include "builder/vm/ovmf_firmware.h"
+#include "builder/vm/qemu_accel.h"
 #include "builder/common/files.h"
 #include "builder/common/subprocess.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 namespace {
 
 namespace fs = std::filesystem;
@@ -138,4 +138,4 @@ TEST(Accel, EnvironmentOverrideSkipsTheProbe) {
 }
 
 }  // namespace
-}  // namespace kiln::boot
+}  // namespace kiln::vm

@@ -1,8 +1,8 @@
-#include "builder/boot/ovmf_firmware.h"
+#include "builder/vm/ovmf_firmware.h"
 
 #include <sys/stat.h>
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 namespace fs = std::filesystem;
 
@@ -50,4 +50,4 @@ Result<fs::path> CopyFirmwareVars(const FirmwarePair& fw, const fs::path& dir) {
   return out;
 }
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

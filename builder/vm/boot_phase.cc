@@ -1,6 +1,6 @@
-#include "builder/boot/boot_phase.h"
+#include "builder/vm/boot_phase.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 namespace {
 
 bool Has(std::string_view line, std::string_view what) { return line.find(what) != std::string_view::npos; }
@@ -48,4 +48,4 @@ std::optional<BootPhase> BootPhaseTracker::Feed(std::string_view line) {
   return p;
 }
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

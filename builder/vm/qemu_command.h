@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "builder/boot/ovmf_firmware.h"
+#include "builder/vm/ovmf_firmware.h"
 #include "builder/common/result.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 enum class Accel { kKvm, kTcg };
 const char* AccelName(Accel a);
@@ -55,4 +55,4 @@ std::vector<std::string> BuildQemuArgv(const QemuCommand& c);
 // Quotes an argv for a log line ("qemu-system-x86_64 -machine q35 ...").
 std::string QuoteArgv(const std::vector<std::string>& argv);
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

@@ -1,15 +1,15 @@
-#include "builder/boot/qemu_command.h"
+#include "builder/vm/qemu_command.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <fstream>
 
-#include "builder/boot/ovmf_firmware.h"
+#include "builder/vm/ovmf_firmware.h"
 #include "builder/common/files.h"
 #include "builder/common/subprocess.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 namespace {
 
 namespace fs = std::filesystem;
@@ -126,4 +126,4 @@ TEST(Firmware, OverridesAndVarsCopy) {
 }
 
 }  // namespace
-}  // namespace kiln::boot
+}  // namespace kiln::vm

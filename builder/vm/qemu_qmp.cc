@@ -1,4 +1,4 @@
-#include "builder/boot/qemu_qmp.h"
+#include "builder/vm/qemu_qmp.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <thread>
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -105,4 +105,4 @@ Result<nlohmann::json> QmpClient::Execute(const std::string& command, const nloh
   return reply["return"];
 }
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

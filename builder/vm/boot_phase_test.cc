@@ -1,11 +1,11 @@
-#include "builder/boot/boot_phase.h"
+#include "builder/vm/boot_phase.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace kiln::boot {
+namespace kiln::vm {
 namespace {
 
 std::vector<std::string> Phases(const std::vector<std::string>& console) {
@@ -40,4 +40,4 @@ TEST(BootPhase, SkipsSilentPhasesAndNeverGoesBack) {
 }
 
 }  // namespace
-}  // namespace kiln::boot
+}  // namespace kiln::vm

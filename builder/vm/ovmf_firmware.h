@@ -10,7 +10,7 @@
 
 #include "builder/common/result.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 struct FirmwarePair {
   std::filesystem::path code;  // read-only pflash unit 0
@@ -29,4 +29,4 @@ Result<FirmwarePair> FindFirmware(const std::string& arch, const std::filesystem
 // Copies the vars template to dir/NAME (mode 0600) and returns the copy's path.
 Result<std::filesystem::path> CopyFirmwareVars(const FirmwarePair& fw, const std::filesystem::path& dir);
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

@@ -1,4 +1,4 @@
-#include "builder/boot/qemu_command.h"
+#include "builder/vm/qemu_command.h"
 
 #include <sys/utsname.h>
 
@@ -6,7 +6,7 @@
 
 #include "builder/artifacts/artifacts.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 namespace fs = std::filesystem;
 
@@ -83,4 +83,4 @@ std::string QuoteArgv(const std::vector<std::string>& argv) {
   return out;
 }
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

@@ -1,8 +1,8 @@
-#include "builder/boot/qemu_console.h"
+#include "builder/vm/qemu_console.h"
 
 #include <algorithm>
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 std::string CleanConsoleLine(std::string_view raw) {
   std::string out;
@@ -129,4 +129,4 @@ std::vector<std::size_t> ConsoleWatcher::UnmetExpectations() const {
   return out;
 }
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

@@ -1,4 +1,4 @@
-#include "builder/boot/qemu_runner.h"
+#include "builder/vm/qemu_runner.h"
 
 #include <poll.h>
 #include <unistd.h>
@@ -7,13 +7,13 @@
 #include <cstdio>
 #include <fstream>
 
-#include "builder/boot/ovmf_firmware.h"
-#include "builder/boot/qemu_accel.h"
-#include "builder/boot/qemu_process.h"
-#include "builder/boot/qemu_qmp.h"
+#include "builder/vm/ovmf_firmware.h"
+#include "builder/vm/qemu_accel.h"
+#include "builder/vm/qemu_process.h"
+#include "builder/vm/qemu_qmp.h"
 #include "builder/common/files.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -317,4 +317,4 @@ Result<BootOutcome> BootImage(const BootOptions& o, const std::function<void(con
   return result;
 }
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

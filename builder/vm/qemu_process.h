@@ -14,7 +14,7 @@
 #include "builder/common/result.h"
 #include "builder/common/unique_fd.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 class QemuProcess {
  public:
@@ -46,4 +46,4 @@ class QemuProcess {
   UniqueFd out_, err_;
 };
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

@@ -14,7 +14,7 @@
 #include "builder/common/result.h"
 #include "builder/common/unique_fd.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 class QmpClient {
  public:
@@ -43,4 +43,4 @@ class QmpClient {
   std::vector<std::string> events_;
 };
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

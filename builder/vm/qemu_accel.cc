@@ -1,4 +1,4 @@
-#include "builder/boot/qemu_accel.h"
+#include "builder/vm/qemu_accel.h"
 
 #include <unistd.h>
 
@@ -6,9 +6,9 @@
 #include <map>
 #include <mutex>
 
-#include "builder/boot/qemu_runner.h"
+#include "builder/vm/qemu_runner.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 bool ProbeKvm(const ArchProfile& profile, const FirmwarePair& firmware, std::string* why) {
   BootOptions o;
@@ -76,4 +76,4 @@ Result<AccelChoice> ChooseAccel(const std::string& requested, const ArchProfile&
   return choice;
 }
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm

@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "builder/boot/boot_phase.h"
-#include "builder/boot/qemu_command.h"
-#include "builder/boot/qemu_console.h"
+#include "builder/vm/boot_phase.h"
+#include "builder/vm/qemu_command.h"
+#include "builder/vm/qemu_console.h"
 #include "builder/common/result.h"
 
-namespace kiln::boot {
+namespace kiln::vm {
 
 struct BootOptions {
   std::filesystem::path image;                 // raw, qcow2 or vmdk; empty: no disk (KVM probe)
@@ -92,4 +92,4 @@ struct BootOutcome {
 // guest does is an outcome.
 Result<BootOutcome> BootImage(const BootOptions& options, const std::function<void(const BootEvent&)>& on_event);
 
-}  // namespace kiln::boot
+}  // namespace kiln::vm
