@@ -69,7 +69,7 @@ W=$T/www
 publish() {  # CHANNEL KEY CERT
   local c=$W/$1
   mkdir -p "$c"
-  zstd -q -19 "$T/v2/root.squashfs" -o "$c/${IMAGE}_2.0.root.squashfs.zst"
+  zstd -q "$T/v2/root.squashfs" -o "$c/${IMAGE}_2.0.root.squashfs.zst"
   cp "$T/v2/root.verity" "$c/${IMAGE}_2.0.root.verity"
   cp "$T/v2/roothash.p7s.json" "$c/${IMAGE}_2.0.roothash.p7s.json"
   cp "$T/v2/uki.efi" "$c/${IMAGE}_2.0.efi"
@@ -210,3 +210,21 @@ grep -q "up to date" "$T/stdout" || fail "update on the newest: $(cat "$T/stdout
 expect_exit 0 agent rollback
 [ "$(entries)" = "${IMAGE}_1.0.efi ${IMAGE}_2.0+0.efi " ] || fail "after rollback: $(entries)"
 pass "on 2.0: status (slot B, boot counter 2 left 1 done), prometheus textfile, check exits 1, rollback makes 1.0 boot next (${IMAGE}_2.0+0.efi)"
+
+# --- back on 1.0 after the rollback: 2.0 (no tries left) is not reinstalled; downgrades -------
+running 1.0 "$H1"
+expect_exit 0 agent update
+grep -q "already installed" "$T/stdout" || fail "update after a rollback: $(cat "$T/stdout")"
+[ "$(entries)" = "${IMAGE}_1.0.efi ${IMAGE}_2.0+0.efi " ] || fail "update after a rollback changed entries: $(entries)"
+running 3.0 "$H1"
+expect_exit 1 agent update
+grep -q "older than the running 3.0; --allow-downgrade" "$T/stderr" || fail "downgrade: $(cat "$T/stderr")"
+running 1.0 "$H1"
+rm "$T/esp/EFI/Linux/${IMAGE}_2.0+0.efi"
+expect_exit 1 agent rollback
+grep -q "has no boot entry" "$T/stderr" || fail "rollback without the other UKI: $(cat "$T/stderr")"
+running 1.0 "$(printf '%064d' 7)"
+expect_exit 1 agent update
+grep -q "no slot of .* holds the running root" "$T/stderr" || fail "unknown running root: $(cat "$T/stderr")"
+[ "$(slot_a_sha "$T/disk.img")" = "$SLOT_A" ] || fail "slot A changed"
+pass "a rolled-back version is not reinstalled; a downgrade is refused; rollback without the other UKI and an unknown running root are refused"
