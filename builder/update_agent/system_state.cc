@@ -21,6 +21,24 @@ Result<Architecture> ParseArchitecture(const std::string& name) {
   return MakeError(ErrorCode::kInput, "release.json: unknown architecture '" + name.substr(0, 64) + "'");
 }
 
+// disk::WriteGpt numbers partitions 1..n in table order. A table with unused entries between
+// used ones (edited by another tool) would be renumbered by a rewrite, and a running system's
+// /dev/sdaN would change meaning: such a disk is refused for writing. The primary entry array
+// is where kiln puts it (LBA 2).
+Status CheckEntriesContiguous(int fd, std::size_t used, const fs::path& disk_path) {
+  std::string entries(disk::kGptEntryCount * disk::kGptEntrySize, '\0');
+  if (::pread(fd, entries.data(), entries.size(), 2 * disk::kSectorSize) != static_cast<ssize_t>(entries.size()))
+    return MakeError(ErrorCode::kIo, "cannot read the GPT entries of " + disk_path.string());
+  for (std::size_t i = 0; i < used && i < disk::kGptEntryCount; ++i) {
+    const std::string_view type(entries.data() + i * disk::kGptEntrySize, 16);
+    if (type.find_first_not_of('\0') == std::string_view::npos)
+      return MakeError(ErrorCode::kInput, disk_path.string() + ": GPT entry " + std::to_string(i + 1) +
+                                              " is unused between used ones; rewriting the table would renumber "
+                                              "partitions, so kiln-update does not write to this disk");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<fs::path> DiskOfPartition(const Uuid& partuuid) {
@@ -52,6 +70,7 @@ Result<SystemState> LoadSystemState(const AgentPaths& paths, bool writable) {
     return MakeError(ErrorCode::kIo, "cannot open the disk " + s.disk_path.string() + ": " + std::strerror(errno));
   std::string note;
   KILN_ASSIGN_OR_RETURN(s.layout, disk::ReadGpt(s.disk.get(), &note).WithContext(s.disk_path.string()));
+  if (writable && note.empty()) KILN_TRY(CheckEntriesContiguous(s.disk.get(), s.layout.partitions.size(), s.disk_path));
   KILN_ASSIGN_OR_RETURN(s.slots, slots::FindSlots(s.layout, s.arch).WithContext(s.disk_path.string()));
   auto running = slots::FindSlotOfRootHash(s.layout, s.slots, s.root_hash);
   if (!running)

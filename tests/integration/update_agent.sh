@@ -228,3 +228,12 @@ expect_exit 1 agent update
 grep -q "no slot of .* holds the running root" "$T/stderr" || fail "unknown running root: $(cat "$T/stderr")"
 [ "$(slot_a_sha "$T/disk.img")" = "$SLOT_A" ] || fail "slot A changed"
 pass "a rolled-back version is not reinstalled; a downgrade is refused; rollback without the other UKI and an unknown running root are refused"
+
+# --- a table edited by another tool with a hole in its entries is not rewritten ------------------
+fresh
+sfdisk -q --delete "$T/disk.img" 1
+before=$(sha256sum <"$T/disk.img")
+expect_exit 1 agent update
+grep -q "would renumber" "$T/stderr" || fail "gapped GPT: $(cat "$T/stderr")"
+[ "$(sha256sum <"$T/disk.img")" = "$before" ] || fail "a gapped GPT disk was written"
+pass "a GPT with an unused entry between used ones is refused (a rewrite would renumber partitions)"
