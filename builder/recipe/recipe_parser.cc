@@ -353,7 +353,7 @@ Result<Recipe> Validate(MergedToml& merged, const fs::path& file) {
   TableReader top(&merged.root, "", &merged.files);
   KILN_TRY(top.CheckKeys({"include", "image", "base", "overlay", "file", "directory", "symlink",
                           "root", "output", "data", "disk", "signing", "container", "boot",
-                          "user", "group", "services", "vm"}));
+                          "user", "group", "services", "vm", "update"}));
   Recipe recipe;
   recipe.file = fs::absolute(file).lexically_normal();
   recipe.directory = recipe.file.parent_path();
@@ -372,6 +372,8 @@ Result<Recipe> Validate(MergedToml& merged, const fs::path& file) {
   KILN_TRY(ParseBoot(top, &recipe));
   KILN_TRY(ParseAccounts(top, &recipe));
   KILN_TRY(ParseServices(top, &recipe));
+  KILN_TRY(ParseUpdate(top, &recipe));
+  KILN_TRY(CheckUpdateNeeds(recipe));
   // Defaults that depend on other sections are applied here, once, so no stage changes the recipe.
   if (recipe.boot.loader != "none" && recipe.disk.esp_size == 0) recipe.disk.esp_size = kDefaultEspSize;
   return recipe;

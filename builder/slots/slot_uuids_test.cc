@@ -31,5 +31,11 @@ TEST(SlotUuids, DataPartitionUuidKnownAnswer) {
             DataPartitionUuid("appliance", Architecture::kX86_64));
 }
 
+TEST(SlotUuids, EspPartitionUuidKnownAnswer) {
+  EXPECT_EQ(EspPartitionUuid("appliance", Architecture::kX86_64).ToString(), "f891ef40-680a-42d4-80e5-2b655a166aaa");
+  EXPECT_NE(EspPartitionUuid("appliance", Architecture::kX86_64),
+            DataPartitionUuid("appliance", Architecture::kX86_64));
+}
+
 }  // namespace
 }  // namespace kiln::slots
