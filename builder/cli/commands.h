@@ -3,6 +3,7 @@
 // verification failure, 2 bad usage or bad recipe).
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 
@@ -110,6 +111,18 @@ struct FlashCommandOptions {
   bool insecure = false;  // a reference on a loopback registry: plain http, no TLS checks
 };
 int RunFlash(const GlobalOptions& g, const FlashCommandOptions& o);
+
+// kiln publish OUT_DIR CHANNEL_DIR (cmd_publish.cc): adds a build's update payload to a
+// release channel and replaces its signed index (docs/updates.md).
+struct PublishCommandOptions {
+  std::filesystem::path out_dir, channel_dir;
+  std::string key, cert;
+  std::size_t keep = 3;
+  bool no_compress = false;
+  bool allow_older = false;
+  bool allow_other_signer = false;
+};
+int RunPublish(const GlobalOptions& g, const PublishCommandOptions& o);
 
 // Prints an error ("kiln: error: ...") or its JSON and returns its exit status.
 int ReportError(const GlobalOptions& g, const Error& e);

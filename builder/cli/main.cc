@@ -156,6 +156,19 @@ int RunCli(int argc, char** argv) {
   cmd_flash->add_flag("-y,--yes", flash.yes, "Do not ask for confirmation");
   cmd_flash->add_flag("--insecure", flash.insecure, "Allow plain http to a loopback registry; skip TLS checks");
 
+  PublishCommandOptions publish;
+  auto* cmd_publish = app.add_subcommand("publish", "Add a signed build's update payload to a release channel directory");
+  cmd_publish->add_option("out_dir", publish.out_dir, "The build's output directory")->required();
+  cmd_publish->add_option("channel_dir", publish.channel_dir, "Channel directory (created when missing)")->required();
+  cmd_publish->add_option("--key", publish.key, "The build's signing key: signs the channel index")->required();
+  cmd_publish->add_option("--cert", publish.cert, "The build's certificate")->required();
+  cmd_publish->add_option("--keep", publish.keep, "Versions kept in the channel (default 3); older ones are pruned")
+      ->check(CLI::Range(1, 64));
+  cmd_publish->add_flag("--no-compress", publish.no_compress, "Publish the root squashfs as it is (default: zstd)");
+  cmd_publish->add_flag("--allow-older", publish.allow_older, "Publish a version that is not the newest");
+  cmd_publish->add_flag("--allow-other-signer", publish.allow_other_signer,
+                        "Re-sign a channel whose index another certificate signed");
+
   CacheCommandOptions cache_cmd;
   auto* cmd_cache = app.add_subcommand("cache", "Show or prune the block and tree caches");
   cmd_cache->require_subcommand(1);
@@ -199,6 +212,7 @@ int RunCli(int argc, char** argv) {
   if (cmd_diff->parsed()) return RunDiff(g, diff_a, diff_b);
   if (cmd_boot->parsed()) return RunBoot(g, boot);
   if (cmd_flash->parsed()) return RunFlash(g, flash);
+  if (cmd_publish->parsed()) return RunPublish(g, publish);
   if (cmd_cache->parsed()) {
     cache_cmd.action = cmd_cache_prune->parsed() ? "prune" : "info";
     return RunCache(g, cache_cmd);
