@@ -3,7 +3,9 @@
 # no QEMU), and the result is judged with sfdisk, veritysetup and cmp. Refusals (a flipped
 # payload byte, an index signed by another key) leave slot B "_empty", no new boot entry and
 # slot A byte for byte unchanged; a dropped connection resumes; a killed update starts over;
-# check's exit codes, status --json and --prometheus, rollback.
+# check's exit codes, status --json and --prometheus, rollback; and a channel made by
+# `kiln publish` from a kiln build installs. (The disk is made with sfdisk: the A/B layout of
+# `kiln build` is the slots part's, judged by its own tests.)
 source "$(dirname "$0")/lib.sh"
 AGENT=${KILN_UPDATE:-$(dirname "$KILN")/kiln-update}
 [ -x "$AGENT" ] || fail "kiln-update not built ($AGENT)"
@@ -118,7 +120,8 @@ fresh() {  # a copy of the v1 disk and ESP
   cp "$T/v1/uki.efi" "$T/esp/EFI/Linux/${IMAGE}_1.0.efi"
   running 1.0 "$H1"
 }
-agent() { "$AGENT" --disk "$T/disk.img" --esp "$T/esp" --cmdline "$T/cmdline" --release "$T/release.json" --cert "$TESTDATA/rsa.crt" "$@"; }
+CERT=$TESTDATA/rsa.crt
+agent() { "$AGENT" --disk "$T/disk.img" --esp "$T/esp" --cmdline "$T/cmdline" --release "$T/release.json" --cert "$CERT" "$@"; }
 labels() { sfdisk -d "$T/disk.img" | sed -n 's/.*name="\([^"]*\)".*/\1/p' | sed -n '5,7p' | tr '\n' ' '; }
 entries() { ls "$T/esp/EFI/Linux" | tr '\n' ' '; }
 assert_untouched() {  # after a refused update
@@ -237,3 +240,53 @@ expect_exit 1 agent update
 grep -q "would renumber" "$T/stderr" || fail "gapped GPT: $(cat "$T/stderr")"
 [ "$(sha256sum <"$T/disk.img")" = "$before" ] || fail "a gapped GPT disk was written"
 pass "a GPT with an unused entry between used ones is refused (a rewrite would renumber partitions)"
+
+# --- a channel made by `kiln publish` from a kiln build: the formats agree end to end ------------
+efi=/usr/lib/systemd/boot/efi
+if [ -f $efi/linuxx64.efi.stub ] && [ -f $efi/systemd-bootx64.efi ]; then
+  make_keys
+  o=$T/src/overlay
+  mkdir -p "$o/boot" "$o/usr/lib/systemd/boot/efi" "$o/etc"
+  { echo "KILN-TEST-KERNEL"; seq 1 20000; } >"$o/boot/vmlinuz-6.1.0-test"
+  { echo "KILN-TEST-INITRD"; seq 1 2000; } >"$o/boot/initrd.img-6.1.0-test"
+  cp $efi/linuxx64.efi.stub $efi/systemd-bootx64.efi "$o/usr/lib/systemd/boot/efi/"
+  printf 'ID=kilntest\nNAME="kiln test"\n' >"$o/etc/os-release"
+  cat >"$T/src/recipe.toml" <<TOML
+[image]
+name = "$IMAGE"
+version = "3.0"
+[base]
+type = "scratch"
+[[overlay]]
+source = "overlay"
+[boot]
+loader = "systemd-boot"
+[disk]
+esp_size = "64M"
+[output]
+formats = ["raw"]
+TOML
+  "$KILN" build "$T/src/recipe.toml" -o "$T/out3" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q >/dev/null
+  "$KILN" publish "$T/out3" "$W/kiln" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" >/dev/null 2>"$T/publish.err" ||
+    { cat "$T/publish.err" >&2; fail "kiln publish"; }
+  H3=$(cat "$T/out3/${IMAGE}_3.0.root.roothash")
+  fresh
+  CERT=$T/keys/kiln.crt
+  expect_exit 0 agent update --channel "$URL/kiln/"
+  grep -q "installed 3.0 into slot B as ${IMAGE}_3.0+3.efi" "$T/stdout" || fail "update from kiln publish: $(cat "$T/stdout" "$T/stderr")"
+  sfdisk -d "$T/disk.img" >"$T/table"
+  check_part 5 "${IMAGE}_3.0" "$(half_uuid "$H3" 0 | tr a-z A-Z)"
+  check_part 6 "${IMAGE}_3.0_verity" "$(half_uuid "$H3" 1 | tr a-z A-Z)"
+  check_part 7 "${IMAGE}_3.0_verity_sig" "$(sig_uuid "$H3" | tr a-z A-Z)"
+  cut_partition "$T/disk.img" 5 "$T/b.root"
+  cut_partition "$T/disk.img" 6 "$T/b.verity"
+  sq=$T/out3/${IMAGE}_3.0.root.squashfs
+  truncate -s "$(stat -c %s "$sq")" "$T/b.root"
+  cmp "$T/b.root" "$sq" || fail "slot B root differs from the kiln build's squashfs"
+  veritysetup verify "$T/b.root" "$T/b.verity" "$H3" || fail "veritysetup verify of slot B with $H3"
+  cmp "$T/esp/EFI/Linux/${IMAGE}_3.0+3.efi" "$T/out3/${IMAGE}_3.0.efi" || fail "installed UKI differs from the build's"
+  [ "$(slot_a_sha "$T/disk.img")" = "$SLOT_A" ] || fail "slot A changed"
+  pass "a channel made by kiln publish from a kiln build installs: slot B is the build's squashfs, verity verifies, the UKI is the build's"
+else
+  echo "skip: systemd-boot-efi not installed (the kiln publish part)"
+fi
