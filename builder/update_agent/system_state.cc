@@ -1,6 +1,7 @@
 #include "builder/update_agent/system_state.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -68,6 +69,13 @@ Result<SystemState> LoadSystemState(const AgentPaths& paths, bool writable) {
   s.disk = UniqueFd(::open(s.disk_path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC));
   if (!s.disk.valid())
     return MakeError(ErrorCode::kIo, "cannot open the disk " + s.disk_path.string() + ": " + std::strerror(errno));
+  // One writer at a time (the timer and a person): an exclusive BSD lock on the disk, which
+  // also keeps udev from probing the disk while its table is rewritten.
+  if (writable && ::flock(s.disk.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK)
+      return MakeError(ErrorCode::kIo, s.disk_path.string() + " is locked: another kiln-update (or a partitioning tool) is using it");
+    return MakeError(ErrorCode::kIo, "cannot lock " + s.disk_path.string() + ": " + std::strerror(errno));
+  }
   std::string note;
   KILN_ASSIGN_OR_RETURN(s.layout, disk::ReadGpt(s.disk.get(), &note).WithContext(s.disk_path.string()));
   if (writable && note.empty()) KILN_TRY(CheckEntriesContiguous(s.disk.get(), s.layout.partitions.size(), s.disk_path));

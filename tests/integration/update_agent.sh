@@ -156,11 +156,13 @@ pass "a flipped payload byte and an index signed by another key are refused; slo
 
 # --- a killed update leaves slot B _empty and no entry; the next one starts over -----------------
 echo "good/${IMAGE}_2.0.root.squashfs.zst" >"$W/.stall"
-agent update >"$T/killed.out" 2>&1 &
-pid=$!
+"$AGENT" --disk "$T/disk.img" --esp "$T/esp" --cmdline "$T/cmdline" --release "$T/release.json" --cert "$CERT" \
+  update >"$T/killed.out" 2>&1 &
+pid=$!  # kiln-update itself, not a subshell
 for _ in $(seq 200); do [ ! -s "$W/.stall" ] && break; sleep 0.1; done
 sleep 1
 kill -9 $pid; wait $pid 2>/dev/null || true
+kill -0 $pid 2>/dev/null && fail "kiln-update survived kill -9"
 assert_untouched "killed update"
 pass "an update killed half way through the root leaves slot B _empty and no entry"
 
@@ -231,6 +233,17 @@ expect_exit 1 agent update
 grep -q "no slot of .* holds the running root" "$T/stderr" || fail "unknown running root: $(cat "$T/stderr")"
 [ "$(slot_a_sha "$T/disk.img")" = "$SLOT_A" ] || fail "slot A changed"
 pass "a rolled-back version is not reinstalled; a downgrade is refused; rollback without the other UKI and an unknown running root are refused"
+
+# --- one writer at a time: a disk locked by another process is refused --------------------------
+fresh
+flock -o "$T/disk.img" sleep 30 &  # -o: the lock stays with flock, which the kill ends
+locker=$!
+for _ in $(seq 50); do flock -n "$T/disk.img" true 2>/dev/null || break; sleep 0.1; done
+expect_exit 1 agent update
+grep -q "is locked" "$T/stderr" || fail "locked disk: $(cat "$T/stderr")"
+kill $locker; wait $locker 2>/dev/null || true
+assert_untouched "locked disk"
+pass "a disk locked by another process (flock) is refused"
 
 # --- a table edited by another tool with a hole in its entries is not rewritten ------------------
 fresh
