@@ -195,7 +195,12 @@ Result<UpdateOutcome> Update(const AgentPaths& paths, const UpdateOptions& opts)
   // Step 1: the inactive slot stops being bootable before any byte of it changes. Entries of
   // the running version are never touched, whatever the inactive slot's labels say.
   KILN_TRY(RemoveTemporaryEntries(esp.path()));
-  for (const std::string& version : {held.version, target->version})
+  // A slot whose labels disagree (written by another tool) still names a version in its root
+  // label: that version's entries go too, or they would point at a root about to vanish.
+  std::string labelled = held.version;
+  if (const auto parts_of = slots::ParseSlotLabel(s.layout.partitions.at(parts.root).label); parts_of && parts_of->image == image)
+    labelled = parts_of->version;
+  for (const std::string& version : {held.version, labelled, target->version})
     if (!version.empty() && version != s.release.version) KILN_TRY(RemoveEntriesOf(esp.path(), image, version));
   slots::SetSlotEmpty(s.layout, parts);
   KILN_TRY(WritePartitionTable(s));

@@ -63,7 +63,10 @@ put() { dd if="$2" of="$1" bs=512 seek="$(part_start "$1" "$3")" conv=notrunc st
 put "$T/base.img" "$T/v1/root.squashfs" 2
 put "$T/base.img" "$T/v1/root.verity" 3
 put "$T/base.img" "$T/v1/roothash.p7s.json" 4
-slot_a_sha() { for n in 2 3 4; do cut_partition "$1" $n "$T/part"; sha256sum <"$T/part"; done | sha256sum; }
+slot_sha() {  # DISK FIRST_PARTITION: digest of a slot's three partitions
+  for n in $2 $(($2 + 1)) $(($2 + 2)); do cut_partition "$1" $n "$T/part"; sha256sum <"$T/part"; done | sha256sum
+}
+slot_a_sha() { slot_sha "$1" 2; }
 SLOT_A=$(slot_a_sha "$T/base.img")
 
 # --- the channels, served on 127.0.0.1 ----------------------------------------------------------
@@ -234,6 +237,14 @@ grep -q "no slot of .* holds the running root" "$T/stderr" || fail "unknown runn
 [ "$(slot_a_sha "$T/disk.img")" = "$SLOT_A" ] || fail "slot A changed"
 pass "a rolled-back version is not reinstalled; a downgrade is refused; rollback without the other UKI and an unknown running root are refused"
 
+# --- a slot whose labels disagree: the version its root label names loses its entry too ----------
+fresh
+sfdisk -q --part-label "$T/disk.img" 5 "${IMAGE}_9.0"
+cp "$T/v1/uki.efi" "$T/esp/EFI/Linux/${IMAGE}_9.0+3.efi"
+expect_exit 0 agent update
+[ "$(entries)" = "${IMAGE}_1.0.efi ${IMAGE}_2.0+3.efi " ] || fail "entries after updating a mislabelled slot: $(entries)"
+pass "updating a slot with disagreeing labels removes the entry of the version its root label names"
+
 # --- one writer at a time: a disk locked by another process is refused --------------------------
 fresh
 flock -o "$T/disk.img" sleep 30 &  # -o: the lock stays with flock, which the kill ends
@@ -283,23 +294,29 @@ TOML
   "$KILN" publish "$T/out3" "$W/kiln" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" >/dev/null 2>"$T/publish.err" ||
     { cat "$T/publish.err" >&2; fail "kiln publish"; }
   H3=$(cat "$T/out3/${IMAGE}_3.0.root.roothash")
+  # From 2.0 running in slot B, 3.0 goes into slot A: the other direction.
   fresh
+  expect_exit 0 agent update
+  running 2.0 "$H2"
+  SLOT_B=$(slot_sha "$T/disk.img" 5)
   CERT=$T/keys/kiln.crt
   expect_exit 0 agent update --channel "$URL/kiln/"
-  grep -q "installed 3.0 into slot B as ${IMAGE}_3.0+3.efi" "$T/stdout" || fail "update from kiln publish: $(cat "$T/stdout" "$T/stderr")"
+  grep -q "installed 3.0 into slot A as ${IMAGE}_3.0+3.efi" "$T/stdout" || fail "update from kiln publish: $(cat "$T/stdout" "$T/stderr")"
   sfdisk -d "$T/disk.img" >"$T/table"
-  check_part 5 "${IMAGE}_3.0" "$(half_uuid "$H3" 0 | tr a-z A-Z)"
-  check_part 6 "${IMAGE}_3.0_verity" "$(half_uuid "$H3" 1 | tr a-z A-Z)"
-  check_part 7 "${IMAGE}_3.0_verity_sig" "$(sig_uuid "$H3" | tr a-z A-Z)"
-  cut_partition "$T/disk.img" 5 "$T/b.root"
-  cut_partition "$T/disk.img" 6 "$T/b.verity"
+  check_part 2 "${IMAGE}_3.0" "$(half_uuid "$H3" 0 | tr a-z A-Z)"
+  check_part 3 "${IMAGE}_3.0_verity" "$(half_uuid "$H3" 1 | tr a-z A-Z)"
+  check_part 4 "${IMAGE}_3.0_verity_sig" "$(sig_uuid "$H3" | tr a-z A-Z)"
+  check_part 5 "${IMAGE}_2.0" "$(half_uuid "$H2" 0 | tr a-z A-Z)"
+  cut_partition "$T/disk.img" 2 "$T/a.root"
+  cut_partition "$T/disk.img" 3 "$T/a.verity"
   sq=$T/out3/${IMAGE}_3.0.root.squashfs
-  truncate -s "$(stat -c %s "$sq")" "$T/b.root"
-  cmp "$T/b.root" "$sq" || fail "slot B root differs from the kiln build's squashfs"
-  veritysetup verify "$T/b.root" "$T/b.verity" "$H3" || fail "veritysetup verify of slot B with $H3"
+  truncate -s "$(stat -c %s "$sq")" "$T/a.root"
+  cmp "$T/a.root" "$sq" || fail "slot A root differs from the kiln build's squashfs"
+  veritysetup verify "$T/a.root" "$T/a.verity" "$H3" || fail "veritysetup verify of slot A with $H3"
   cmp "$T/esp/EFI/Linux/${IMAGE}_3.0+3.efi" "$T/out3/${IMAGE}_3.0.efi" || fail "installed UKI differs from the build's"
-  [ "$(slot_a_sha "$T/disk.img")" = "$SLOT_A" ] || fail "slot A changed"
-  pass "a channel made by kiln publish from a kiln build installs: slot B is the build's squashfs, verity verifies, the UKI is the build's"
+  [ "$(entries)" = "${IMAGE}_2.0+3.efi ${IMAGE}_3.0+3.efi " ] || fail "ESP entries: $(entries) (1.0's entry must go with its slot)"
+  [ "$(slot_sha "$T/disk.img" 5)" = "$SLOT_B" ] || fail "the running slot B changed"
+  pass "from slot B, a channel made by kiln publish installs 3.0 into slot A (the build's squashfs, verity verifies, the build's UKI, 1.0's entry removed); running slot B unchanged"
 else
   echo "skip: systemd-boot-efi not installed (the kiln publish part)"
 fi
