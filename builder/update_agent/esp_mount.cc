@@ -58,6 +58,9 @@ Result<EspMount> EspMount::Locate(const AgentPaths& paths, const SystemState& st
   struct stat st {};
   if (::stat(device.c_str(), &st) != 0 || !S_ISBLK(st.st_mode))
     return MakeError(ErrorCode::kInput, "cannot find the EFI system partition " + device.string() + ": " + std::strerror(errno));
+  // systemd mounts the ESP on demand (autofs): touching it mounts it, so mountinfo then lists
+  // the vfat file system on top of the autofs entry.
+  for (const char* where : {"/efi", "/boot", "/boot/efi"}) ::access((std::string(where) + "/EFI").c_str(), F_OK);
   auto mountinfo = ReadFile("/proc/self/mountinfo");
   if (mountinfo.ok())
     for (const char* where : {"/efi", "/boot", "/boot/efi"})
