@@ -18,9 +18,6 @@ namespace kiln::update_agent {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// The device number of the file system mounted at `where`, when it is a mount point.
 std::optional<dev_t> MountedDevice(const std::string& mountinfo, const std::string& where) {
   std::istringstream lines(mountinfo);
   std::string line;
@@ -35,8 +32,6 @@ std::optional<dev_t> MountedDevice(const std::string& mountinfo, const std::stri
   }
   return found;
 }
-
-}  // namespace
 
 Result<EspMount> EspMount::Locate(const AgentPaths& paths, const SystemState& state) {
   EspMount m;

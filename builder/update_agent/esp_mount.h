@@ -4,12 +4,20 @@
 // the owner lives.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
+#include <optional>
+#include <string>
 
 #include "builder/common/result.h"
 #include "builder/update_agent/system_state.h"
 
 namespace kiln::update_agent {
+
+// The device number of the file system mounted last at `where` according to mountinfo text
+// (/proc/self/mountinfo), nullopt when nothing is mounted there.
+std::optional<dev_t> MountedDevice(const std::string& mountinfo, const std::string& where);
 
 class EspMount {
  public:
