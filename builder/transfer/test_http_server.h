@@ -1,5 +1,5 @@
 // A tiny HTTP/1.1 file server on 127.0.0.1 for the download tests (header-only, test use
-// only). It serves one body for every path, honours "Range: bytes=N-", and can be told to
+// only; download and download-cache tests). It serves one body for every path, honours "Range: bytes=N-", and can be told to
 // misbehave: answer 500 a number of times, drop the connection half way once, answer a fixed
 // status (404), or serve other bytes than the test expects.
 #pragma once
@@ -11,13 +11,27 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-namespace kiln::sources::testing {
+namespace kiln::transfer::testing {
+
+// Deterministic, incompressible-looking bytes (xorshift32) for download bodies.
+inline std::string PseudoRandomBytes(std::size_t n, char salt = 0) {
+  std::string s(n, '\0');
+  std::uint32_t x = 2463534242u + static_cast<std::uint32_t>(salt);
+  for (auto& c : s) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    c = static_cast<char>(x);
+  }
+  return s;
+}
 
 class TestHttpServer {
  public:
@@ -62,6 +76,7 @@ class TestHttpServer {
   std::atomic<bool> drop_half_once{false};
   std::atomic<int> status{200};          // e.g. 404: every request gets this status
   std::atomic<int> delay_ms{0};          // pause before answering (concurrency tests)
+  std::atomic<bool> ignore_range{false};  // answer every request with the whole body (200)
 
   // Observations.
   std::atomic<int> requests{0};
@@ -108,6 +123,7 @@ class TestHttpServer {
       start = std::atoll(req.c_str() + pos + 13);
       last_range_start = start;
       ++range_requests;
+      if (ignore_range) start = 0;
     }
     std::string head;
     std::string body;
@@ -146,4 +162,4 @@ class TestHttpServer {
   std::vector<std::thread> workers_;
 };
 
-}  // namespace kiln::sources::testing
+}  // namespace kiln::transfer::testing
