@@ -113,6 +113,8 @@ enable = ["appliance.service", "kiln-test-driver.service", "systemd-networkd.ser
           "systemd-networkd-wait-online.service"]
 
 [update]
+channel = "http://10.0.2.100/"
+slot_size = "320M"
 tries = 1
 health = ["appliance.service", "kiln-test-health.service"]
 
@@ -123,7 +125,7 @@ for v in 1.1.0 1.2.0; do
   printf 'include = ["update-test.toml"]\n\n[image]\nversion = "%s"\n' "$v" > "$T/src/update-test-$v.toml"
 done
 
-lock_key=$(cat "$KILN_SOURCE_DIR/recipes/examples/appliance.toml" | sha256sum | cut -c1-16)
+lock_key=$(cat "$KILN_SOURCE_DIR/recipes/examples/appliance.toml" "$T/src/update-test.toml" | sed "s|$T||g" | sha256sum | cut -c1-16)
 cached_lock="$cache/update-test-$lock_key.lock"
 if [ -f "$cached_lock" ]; then
   cp "$cached_lock" "$T/src/update-test.toml.lock"
@@ -145,11 +147,16 @@ pass "built 1.0.0, 1.1.0 and 1.2.0 in $(( $(date +%s) - start )) s"
 # Channels: c2 (1.1.0), c3 (1.1.0 and 1.2.0), one signed by another key, one with a flipped
 # byte in its root payload.
 ch="$T/channels"
+mkdir -p "$ch"
 publish() { "$KILN" -q publish "$1" "$2" --key "${3:-$T/keys/kiln.key}" --cert "${4:-$T/keys/kiln.crt}" >/dev/null; }
 publish "$T/v2" "$ch/c2"
 publish "$T/v2" "$ch/c3"
 publish "$T/v3" "$ch/c3"
-publish "$T/v2" "$ch/other-signer" "$T/otherkeys/kiln.key" "$T/otherkeys/kiln.crt"
+# The same index re-signed with another key by openssl: well-formed, but not the image's signer.
+cp -r "$ch/c2" "$ch/other-signer"
+openssl cms -verify -noverify -inform DER -in "$ch/c2/index.p7s" -binary -out "$T/index.json" 2>/dev/null
+openssl cms -sign -nodetach -binary -outform DER -in "$T/index.json" -signer "$T/otherkeys/kiln.crt" \
+  -inkey "$T/otherkeys/kiln.key" -out "$ch/other-signer/index.p7s"
 publish "$T/v2" "$ch/flipped"
 root_payload=$(ls "$ch/flipped"/*.root.squashfs*)
 flip_byte "$root_payload" $(( $(stat -c %s "$root_payload") / 2 ))
