@@ -80,6 +80,8 @@ class UpdateTest : public ::testing::Test {
     ASSERT_TRUE(disk::WriteGpt(fd.get(), l).ok());
     // Slot A's contents: a pattern that must survive every verb.
     ASSERT_TRUE(WriteAt(fd.get(), l.partitions[1].offset, PseudoRandomBytes(l.partitions[1].size, 1)).ok());
+    // Slot B's signature partition holds an older, longer JSON's bytes.
+    ASSERT_TRUE(WriteAt(fd.get(), l.partitions[6].offset, std::string(l.partitions[6].size, 'x')).ok());
     slot_a_ = {l.partitions[1].offset, l.partitions[3].end() - l.partitions[1].offset};
     slot_a_sha_ = HashRange(fd.get(), slot_a_.first, slot_a_.second).value();
   }
@@ -164,6 +166,10 @@ TEST_F(UpdateTest, InstallsIntoTheInactiveSlotThenRollsBack) {
   EXPECT_EQ(t.partitions[6].uuid, slots::SignaturePartitionUuid(hash_));
   UniqueFd fd(::open(paths_.disk.c_str(), O_RDONLY));
   EXPECT_EQ(HashRange(fd.get(), t.partitions[4].offset, root_.size()).value(), Sha256Of(root_));
+  std::string sig(t.partitions[6].size, '\0');
+  ASSERT_EQ(::pread(fd.get(), sig.data(), sig.size(), static_cast<off_t>(t.partitions[6].offset)), static_cast<ssize_t>(sig.size()));
+  const std::size_t json_end = sig.find('}') + 1;
+  EXPECT_EQ(sig.substr(json_end), std::string(sig.size() - json_end, '\0'));  // NUL padded, nothing older behind
   EXPECT_EQ(SlotA(), slot_a_sha_);
   EXPECT_EQ(Entries(), (std::vector<std::string>{"app_1.0.efi", "app_2.0+2.efi"}));
   EXPECT_EQ(ReadFile(paths_.esp / "EFI/Linux/app_2.0+2.efi").value(), uki_);
