@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "builder/channel/testing_index.h"
 #include "builder/common/files.h"
@@ -98,6 +100,33 @@ TEST(SignedIndex, OpenSslCmsPrintsTheIndex) {
                                               "-CAfile", "cert.pem", "-binary"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, *WriteIndexJson(testing::SampleIndex()));
+}
+
+// What openssl cms makes from the same JSON and key is accepted; without the embedded
+// certificate, or with another certificate beside it, it is not.
+TEST(SignedIndex, EmbeddedCertificateMustBeExactlyTheSigner) {
+  KILN_REQUIRE_OPENSSL();
+  const auto& key = testkeys::RsaKey();
+  auto dir = TempDir::Create();
+  ASSERT_TRUE(dir.ok());
+  testkeys::Write(dir->path() / "index.json", *WriteIndexJson(testing::SampleIndex()));
+  testkeys::Write(dir->path() / "k.pem", key.private_key_pem);
+  testkeys::Write(dir->path() / "c.pem", key.certificate_pem);
+  testkeys::Write(dir->path() / "other.pem", testkeys::OtherRsaKey().certificate_pem);
+  auto sign = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"cms", "-sign", "-binary", "-nodetach", "-noattr", "-outform", "DER", "-in",
+                                     "index.json", "-signer", "c.pem", "-inkey", "k.pem", "-out", "s.der"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = testkeys::RunOpenSsl(dir->path(), args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return *ReadFile(dir->path() / "s.der");
+  };
+  auto plain = VerifyIndex(sign({}), key.certificate);
+  EXPECT_TRUE(plain.ok()) << plain.error().ToString();
+  auto nocerts = VerifyIndex(sign({"-nocerts"}), key.certificate);
+  ASSERT_FALSE(nocerts.ok());
+  EXPECT_NE(nocerts.error().ToString().find("embedded certificate"), std::string::npos) << nocerts.error().ToString();
+  EXPECT_FALSE(VerifyIndex(sign({"-certfile", "other.pem"}), key.certificate).ok());
 }
 
 // The fuzz seed corpus holds this exact index.p7s; KILN_UPDATE_TESTDATA=1 rewrites it.

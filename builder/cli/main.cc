@@ -158,7 +158,7 @@ int RunCli(int argc, char** argv) {
 
   PublishCommandOptions publish;
   auto* cmd_publish = app.add_subcommand("publish", "Add a signed build's update payload to a release channel directory");
-  cmd_publish->add_option("out_dir", publish.out_dir, "The build's output directory")->required();
+  cmd_publish->add_option("out_dir", publish.out_dir, "The build's output directory, or OUT/NAME_VERSION.manifest.json")->required();
   cmd_publish->add_option("channel_dir", publish.channel_dir, "Channel directory (created when missing)")->required();
   cmd_publish->add_option("--key", publish.key, "The build's signing key: signs the channel index")->required();
   cmd_publish->add_option("--cert", publish.cert, "The build's certificate")->required();

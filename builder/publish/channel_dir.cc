@@ -27,11 +27,13 @@ Status SyncDirectory(int fd, const fs::path& path) {
 
 }  // namespace
 
-Result<ChannelDir> ChannelDir::OpenLocked(const fs::path& dir) {
+Result<ChannelDir> ChannelDir::OpenLocked(const fs::path& dir, const std::function<void()>& on_wait) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return IoError("cannot create " + dir.string());
   KILN_ASSIGN_OR_RETURN(UniqueFd fd, OpenDirectory(dir));
   // A second publish into the same channel waits here until the first is done, so two
   // publishes never interleave their payloads and index.
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return ChannelDir(dir, std::move(fd));
+  if (errno == EWOULDBLOCK && on_wait) on_wait();
   while (::flock(fd.get(), LOCK_EX) != 0) {
     if (errno != EINTR) return IoError("cannot lock the channel directory " + dir.string());
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,8 +17,9 @@ namespace kiln::publish {
 
 class ChannelDir {
  public:
-  // Creates the directory when missing (mode 0755) and waits for its lock.
-  static Result<ChannelDir> OpenLocked(const std::filesystem::path& dir);
+  // Creates the directory when missing (mode 0755) and waits for its lock, calling
+  // on_wait (when set) first if another publish holds it.
+  static Result<ChannelDir> OpenLocked(const std::filesystem::path& dir, const std::function<void()>& on_wait = {});
 
   int fd() const { return fd_.get(); }
   const std::filesystem::path& path() const { return path_; }

@@ -28,21 +28,27 @@ void Report(const PublishOptions& o, std::string message, std::uint64_t done = 0
   if (o.on_event) o.on_event(Event{std::string(kStage), std::move(message), done, total});
 }
 
-// The one signed manifest in the output directory.
-Result<fs::path> FindManifest(const fs::path& out_dir) {
-  std::vector<fs::path> found;
+// The build's signed manifest: OUT itself when it names one, else the one in directory OUT.
+Result<fs::path> FindManifest(const fs::path& out) {
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(out_dir, ec)) {
+  if (fs::is_regular_file(out, ec)) {
+    if (!artifacts::HasRole(out.filename().string(), Role::kManifest))
+      return MakeError(ErrorCode::kUsage, out.string() + " is neither a build output directory nor a build manifest");
+    return out;
+  }
+  std::vector<fs::path> found;
+  for (const auto& e : fs::directory_iterator(out, ec)) {
     const std::string name = e.path().filename().string();
     if (artifacts::HasRole(name, Role::kManifest)) found.push_back(e.path());
   }
-  if (ec) return MakeError(ErrorCode::kInput, "cannot read the output directory " + out_dir.string() + ": " + ec.message());
+  if (ec) return MakeError(ErrorCode::kInput, "cannot read the output directory " + out.string() + ": " + ec.message());
   if (found.empty())
-    return MakeError(ErrorCode::kInput, out_dir.string() + " holds no build manifest (NAME_VERSION" +
+    return MakeError(ErrorCode::kInput, out.string() + " holds no build manifest (NAME_VERSION" +
                                             std::string(artifacts::KindOf(Role::kManifest).suffix) + ")");
   if (found.size() > 1)
-    return MakeError(ErrorCode::kUsage, out_dir.string() + " holds " + std::to_string(found.size()) +
-                                            " builds; publish from a directory with one build");
+    return MakeError(ErrorCode::kUsage, out.string() + " holds " + std::to_string(found.size()) +
+                                            " builds; name one: OUT/NAME_VERSION" +
+                                            std::string(artifacts::KindOf(Role::kManifest).suffix));
   return found.front();
 }
 
@@ -135,6 +141,56 @@ std::set<std::string> Referenced(const channel::ChannelIndex& index) {
   return names;
 }
 
+// The build's files a version entry needs, and the verity-sig JSON made from its signature.
+struct BuildPayloads {
+  PayloadSource root, verity, uki;
+  std::string signature_json;
+};
+
+// Writes the version's payload files into the channel and fills v's file entries.
+Status WritePayloads(const PublishOptions& o, const ChannelDir& dir, const BuildPayloads& in, const std::string& base,
+                     channel::ChannelVersion& v) {
+  PayloadOptions popt;
+  popt.compress = o.compress;
+  popt.jobs = std::max(1u, o.jobs);
+  const std::string root_name =
+      artifacts::FileName(o.compress ? Role::kCompressedRootFilesystem : Role::kRootFilesystem, base);
+  if (o.on_event) {
+    popt.progress = [&o, root_name](std::uint64_t done, std::uint64_t total) {
+      o.on_event(Event{std::string(kStage), "writing " + root_name, done, total});
+    };
+  }
+  Report(o, std::string(o.compress ? "compressing " : "copying ") + in.root.name);
+  KILN_ASSIGN_OR_RETURN(v.root, WritePayload(dir, root_name, in.root, popt));
+  popt.compress = false;
+  popt.progress = nullptr;
+  KILN_ASSIGN_OR_RETURN(channel::RootFile verity, WritePayload(dir, in.verity.name, in.verity, popt));
+  v.verity = verity;
+  KILN_ASSIGN_OR_RETURN(v.signature,
+                        WritePayloadBytes(dir, artifacts::FileName(Role::kVeritySignatureJson, base), in.signature_json));
+  KILN_ASSIGN_OR_RETURN(channel::RootFile uki, WritePayload(dir, in.uki.name, in.uki, popt));
+  v.uki = uki;
+  return OkStatus();
+}
+
+// Removes the files `before` or the published version named that the live index `now` does
+// not: the pruned versions' (and the new version's, when --allow-older published a version
+// older than every kept one). Never a file no index named.
+Status RemoveUnreferenced(const PublishOptions& o, const ChannelDir& dir, const channel::ChannelIndex& before,
+                          const channel::ChannelVersion& published, const channel::ChannelIndex& now,
+                          std::vector<std::string>& removed) {
+  const std::set<std::string> live = Referenced(now);
+  std::set<std::string> candidates = Referenced(before);
+  for (const channel::ChannelFile* f : channel::FilesOf(published)) candidates.insert(f->path);
+  for (const std::string& name : candidates) {
+    if (live.count(name)) continue;
+    KILN_TRY(dir.Remove(name));
+    Report(o, "removed " + name);
+    removed.push_back(name);
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<PublishResult> Publish(const PublishOptions& o, const signing::PrivateKey& key,
@@ -151,7 +207,8 @@ Result<PublishResult> Publish(const PublishOptions& o, const signing::PrivateKey
   const manifest::BuildManifest& m = build.manifest;
   const std::string base = m.image_name + "_" + m.image_version;
   if (m.root_hash.empty()) return MakeError(ErrorCode::kInput, "not an updatable build: it has no verity root hash");
-  KILN_ASSIGN_OR_RETURN(UniqueFd out_fd, OpenDirectory(o.out_dir));
+  const fs::path build_dir = manifest_path.has_parent_path() ? manifest_path.parent_path() : fs::path(".");
+  KILN_ASSIGN_OR_RETURN(UniqueFd out_fd, OpenDirectory(build_dir));
   KILN_ASSIGN_OR_RETURN(PayloadSource root, SourceOf(m, out_fd.get(), Role::kRootFilesystem, base));
   KILN_ASSIGN_OR_RETURN(PayloadSource verity, SourceOf(m, out_fd.get(), Role::kVerityHashTree, base));
   KILN_ASSIGN_OR_RETURN(PayloadSource p7s, SourceOf(m, out_fd.get(), Role::kRootHashSignature, base));
@@ -167,7 +224,9 @@ Result<PublishResult> Publish(const PublishOptions& o, const signing::PrivateKey
   KILN_TRY(signing::VerifyVeritySignature(sig, cert).WithContext("the build's root hash signature"));
 
   Report(o, "locking the channel " + o.channel_dir.string());
-  KILN_ASSIGN_OR_RETURN(ChannelDir dir, ChannelDir::OpenLocked(o.channel_dir));
+  KILN_ASSIGN_OR_RETURN(ChannelDir dir, ChannelDir::OpenLocked(o.channel_dir, [&o] {
+                          Report(o, "waiting for another publish into " + o.channel_dir.string() + " to finish");
+                        }));
   KILN_TRY(dir.RemoveStaleTemporaries());
   KILN_ASSIGN_OR_RETURN(CurrentChannel current, ReadCurrentIndex(dir, o, cert, m));
   KILN_TRY(CheckVersion(current.index, m.image_version, o.allow_older));
@@ -183,26 +242,7 @@ Result<PublishResult> Publish(const PublishOptions& o, const signing::PrivateKey
   v.manifest_sha256 = ToHex(Sha256Of(build.json));
   v.slot_size = slot_size;
 
-  PayloadOptions popt;
-  popt.compress = o.compress;
-  popt.jobs = std::max(1u, o.jobs);
-  const std::string root_name =
-      artifacts::FileName(o.compress ? Role::kCompressedRootFilesystem : Role::kRootFilesystem, base);
-  if (o.on_event) {
-    popt.progress = [&o, root_name](std::uint64_t done, std::uint64_t total) {
-      o.on_event(Event{std::string(kStage), "writing " + root_name, done, total});
-    };
-  }
-  Report(o, std::string(o.compress ? "compressing " : "copying ") + root.name);
-  KILN_ASSIGN_OR_RETURN(v.root, WritePayload(dir, root_name, root, popt));
-  popt.compress = false;
-  popt.progress = nullptr;
-  KILN_ASSIGN_OR_RETURN(channel::RootFile verity_file, WritePayload(dir, verity.name, verity, popt));
-  v.verity = verity_file;
-  KILN_ASSIGN_OR_RETURN(v.signature,
-                        WritePayloadBytes(dir, artifacts::FileName(Role::kVeritySignatureJson, base), sig_json));
-  KILN_ASSIGN_OR_RETURN(channel::RootFile uki_file, WritePayload(dir, uki.name, uki, popt));
-  v.uki = uki_file;
+  KILN_TRY(WritePayloads(o, dir, {root, verity, uki, sig_json}, base, v));
 
   // The new index: every version the channel had plus this one, the newest `keep` kept.
   channel::ChannelIndex next = current.index;
@@ -220,17 +260,8 @@ Result<PublishResult> Publish(const PublishOptions& o, const signing::PrivateKey
   KILN_TRY(dir.WriteAtomically(std::string(channel::kIndexFileName), signed_index));
   result.index = next;
 
-  // Only now that the live index no longer names them: the pruned versions' files (and this
-  // version's, when --allow-older published a version older than every kept one).
-  const std::set<std::string> keep_files = Referenced(next);
-  std::set<std::string> candidates = Referenced(current.index);
-  for (const channel::ChannelFile* f : channel::FilesOf(v)) candidates.insert(f->path);
-  for (const std::string& name : candidates) {
-    if (keep_files.count(name)) continue;
-    KILN_TRY(dir.Remove(name));
-    Report(o, "removed " + name);
-    result.removed_files.push_back(name);
-  }
+  // Only now that the new index is live.
+  KILN_TRY(RemoveUnreferenced(o, dir, current.index, v, next, result.removed_files));
   if (!result.pruned.empty()) Report(o, "pruned " + std::to_string(result.pruned.size()) + " old version(s)");
   return result;
 }

@@ -20,7 +20,7 @@ namespace kiln::publish {
 inline constexpr std::size_t kDefaultKeep = 3;
 
 struct PublishOptions {
-  std::filesystem::path out_dir;      // a build's output directory (one signed manifest)
+  std::filesystem::path out_dir;      // a build's output directory (one build), or its manifest
   std::filesystem::path channel_dir;  // created when missing
   std::size_t keep = kDefaultKeep;    // versions kept in the index (1..channel::kMaxVersions)
   bool compress = true;               // zstd-compress the root payload

@@ -1,6 +1,8 @@
 #include "builder/publish/publish.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include "builder/channel/signed_index.h"
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
+#include "builder/common/unique_fd.h"
 #include "builder/manifest/build_manifest.h"
 #include "signing/pkcs7.h"
 #include "signing/testing_keys.h"
@@ -80,7 +83,10 @@ class PublishTest : public ::testing::Test {
                             const signing::GeneratedKey& key = testkeys::RsaKey()) {
     o.out_dir = out;
     if (o.channel_dir.empty()) o.channel_dir = channel_;
-    o.on_event = [this](const Event& e) { events_.push_back(e.message); };
+    o.on_event = [this, also = o.on_event](const Event& e) {
+      events_.push_back(e.message);
+      if (also) also(e);
+    };
     return Publish(o, key.key, key.certificate);
   }
   channel::ChannelIndex Index(const fs::path& channel, const signing::GeneratedKey& key = testkeys::RsaKey()) {
@@ -254,6 +260,27 @@ TEST_F(PublishTest, RefusesAnotherImageInTheChannel) {
   auto r = Run(other);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().ToString().find("the channel holds image app"), std::string::npos) << r.error().ToString();
+}
+
+// A second publish waits for the lock another publish holds (here another open file
+// description, as another process would hold it) and says so; the holder lets go once the
+// waiting is reported.
+TEST_F(PublishTest, WaitsForAnotherPublish) {
+  fs::create_directories(channel_);
+  UniqueFd held(::open(channel_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(held.valid());
+  ASSERT_EQ(::flock(held.get(), LOCK_EX), 0);
+  PublishOptions o;
+  bool waited = false;
+  o.on_event = [&](const Event& e) {
+    if (e.message.starts_with("waiting for another publish")) {
+      waited = true;
+      ::flock(held.get(), LOCK_UN);
+    }
+  };
+  auto r = Run(Build("1"), o);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_TRUE(waited);
 }
 
 TEST_F(PublishTest, RemovesTemporariesOfAnInterruptedPublish) {

@@ -115,9 +115,12 @@ expect_exit 1 "$KILN" publish "$T/out-1.10" "$ch" --key "$key" --cert "$cert"
 grep -q "not newer than 1.11" "$T/stderr" || { cat "$T/stderr"; fail "older version after pruning"; }
 pass "--keep 1 prunes 1.9 and 1.10 and their files; the pruned 1.10 cannot come back without --allow-older"
 
-# --no-compress publishes the squashfs as it is
-expect_exit 0 "$KILN" publish "$T/out-1.9" "$T/plain" --key "$key" --cert "$cert" --no-compress
+# --no-compress publishes the squashfs as it is; a build named by its manifest in a shared directory
+cp -a "$T/out-1.9/." "$T/out-1.10/"
+expect_exit 2 "$KILN" publish "$T/out-1.10" "$T/plain" --key "$key" --cert "$cert"
+grep -q "holds 2 builds" "$T/stderr" || { cat "$T/stderr"; fail "several builds message"; }
+expect_exit 0 "$KILN" publish "$T/out-1.10/app_1.9.manifest.json" "$T/plain" --key "$key" --cert "$cert" --no-compress
 cmp "$T/plain/app_1.9.root.squashfs" "$T/out-1.9/app_1.9.root.squashfs" || fail "--no-compress root"
 index_json "$T/plain" | jq -e '.versions[0].files.root | .compression == "none" and .sha256 == .content_sha256' >/dev/null ||
   fail "--no-compress index entry"
-pass "--no-compress: the root payload is the build's squashfs"
+pass "--no-compress: the root payload is the build's squashfs; OUT/NAME_VERSION.manifest.json picks one of several builds"
