@@ -122,6 +122,7 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
     KILN_ASSIGN_OR_RETURN(slots::SlotTable table, slots::FindSlots(result.layout, recipe.image.architecture));
     slots::SetSlotVersion(result.layout, table.a, recipe.image.name, recipe.image.version, vres.root_hash);
     slots::SetSlotEmpty(result.layout, table.b);
+    result.slots = table;
   } else {
     KILN_TRY(disk::SetVerityPairUuids(result.layout, recipe.image.architecture, vres.root_hash));
   }

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -77,6 +78,9 @@ class TestHttpServer {
   std::atomic<int> status{200};          // e.g. 404: every request gets this status
   std::atomic<int> delay_ms{0};          // pause before answering (concurrency tests)
   std::atomic<bool> ignore_range{false};  // answer every request with the whole body (200)
+  // Bodies by request path ("/index.p7s"); a path not in it gets the constructor's body, or
+  // 404 when the map is not empty. Fill it before the first request.
+  std::map<std::string, std::string> files;
 
   // Observations.
   std::atomic<int> requests{0};
@@ -117,6 +121,14 @@ class TestHttpServer {
     }
     ++requests;
     if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
+    const std::string* served = &body_;
+    int missing = 0;
+    if (!files.empty()) {
+      const auto sp1 = req.find(' '), sp2 = req.find(' ', sp1 + 1);
+      const auto it = files.find(req.substr(sp1 + 1, sp2 - sp1 - 1));
+      if (it != files.end()) served = &it->second;
+      else missing = 404;
+    }
     long long start = 0;
     auto pos = req.find("Range: bytes=");
     if (pos != std::string::npos) {
@@ -127,20 +139,20 @@ class TestHttpServer {
     }
     std::string head;
     std::string body;
-    int code = status.load();
+    int code = missing ? missing : status.load();
     if (fail_500 > 0) {
       --fail_500;
       code = 500;
     }
     bool drop = false;
-    const long long size = static_cast<long long>(body_.size());
+    const long long size = static_cast<long long>(served->size());
     if (code != 200) {
       body = "error " + std::to_string(code) + "\n";
       head = "HTTP/1.1 " + std::to_string(code) + " Error\r\n";
     } else if (start >= size && start > 0) {
       head = "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */" + std::to_string(size) + "\r\n";
     } else {
-      body = body_.substr(static_cast<std::size_t>(start));
+      body = served->substr(static_cast<std::size_t>(start));
       head = start > 0 ? "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " + std::to_string(start) +
                              "-" + std::to_string(size - 1) + "/" + std::to_string(size) + "\r\n"
                        : "HTTP/1.1 200 OK\r\n";

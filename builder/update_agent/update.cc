@@ -38,7 +38,7 @@ Error Mismatch(const std::string& what, const std::string& expected, const std::
 // Streams one channel file into a partition and checks what was served and what was written.
 Status WritePayload(SystemState& s, const ChannelOptions& copts, const std::string& base_url, const ChannelFile& file,
                     const disk::Partition& part, bool zstd, std::uint64_t content_size,
-                    const std::string& content_sha256) {
+                    const std::string& content_sha256, bool zero_tail) {
   const std::string what = file.path;
   if (content_size > part.size)
     return MakeError(ErrorCode::kInput, what + " holds " + std::to_string(content_size) + " bytes, its partition " +
@@ -55,9 +55,9 @@ Status WritePayload(SystemState& s, const ChannelOptions& copts, const std::stri
     return Mismatch(what + " size as written", std::to_string(content_size), std::to_string(sink.content_size()));
   if (const std::string got = ToHex(sink.ContentDigest()); got != content_sha256)
     return Mismatch(what + " sha256 as written", content_sha256, got);
-  // The space behind the content is zeroed where it matters: systemd reads the signature
-  // partition as JSON padded with NULs, and an older, longer JSON must not survive.
-  if (!zstd && part.size - content_size <= 1 << 20) KILN_TRY(ZeroRange(s.disk.get(), part.offset + content_size, part.size - content_size));
+  // systemd reads the signature partition as JSON padded with NULs: an older, longer JSON
+  // must not survive behind the new one. (Root and verity carry their own sizes.)
+  if (zero_tail) KILN_TRY(ZeroRange(s.disk.get(), part.offset + content_size, part.size - content_size));
   return OkStatus();
 }
 
@@ -115,9 +115,9 @@ Status WriteSlot(SystemState& s, const slots::SlotPartitions& parts, const Chann
   const disk::Partition verity = s.layout.partitions.at(parts.verity);
   const disk::Partition signature = s.layout.partitions.at(parts.signature);
   const bool zstd = v.root.compression == channel::kCompressionZstd;
-  KILN_TRY(WritePayload(s, copts, base_url, v.root, root, zstd, v.root.content_size, v.root.content_sha256));
-  KILN_TRY(WritePayload(s, copts, base_url, v.verity, verity, false, v.verity.size, v.verity.sha256));
-  KILN_TRY(WritePayload(s, copts, base_url, v.signature, signature, false, v.signature.size, v.signature.sha256));
+  KILN_TRY(WritePayload(s, copts, base_url, v.root, root, zstd, v.root.content_size, v.root.content_sha256, false));
+  KILN_TRY(WritePayload(s, copts, base_url, v.verity, verity, false, v.verity.size, v.verity.sha256, false));
+  KILN_TRY(WritePayload(s, copts, base_url, v.signature, signature, false, v.signature.size, v.signature.sha256, true));
   if (::fsync(s.disk.get()) != 0)
     return MakeError(ErrorCode::kIo, "cannot sync " + s.disk_path.string() + ": " + std::strerror(errno));
   if (copts.report) copts.report("reading the slot back");

@@ -4,8 +4,8 @@
 # payload byte, an index signed by another key) leave slot B "_empty", no new boot entry and
 # slot A byte for byte unchanged; a dropped connection resumes; a killed update starts over;
 # check's exit codes, status --json and --prometheus, rollback; and a channel made by
-# `kiln publish` from a kiln build installs. (The disk is made with sfdisk: the A/B layout of
-# `kiln build` is the slots part's, judged by its own tests.)
+# `kiln publish` from a kiln build installs, into a disk made with sfdisk and into an A/B
+# image made by `kiln build` with [update].
 source "$(dirname "$0")/lib.sh"
 AGENT=${KILN_UPDATE:-$(dirname "$KILN")/kiln-update}
 [ -x "$AGENT" ] || fail "kiln-update not built ($AGENT)"
@@ -317,6 +317,55 @@ TOML
   [ "$(entries)" = "${IMAGE}_2.0+3.efi ${IMAGE}_3.0+3.efi " ] || fail "ESP entries: $(entries) (1.0's entry must go with its slot)"
   [ "$(slot_sha "$T/disk.img" 5)" = "$SLOT_B" ] || fail "the running slot B changed"
   pass "from slot B, a channel made by kiln publish installs 3.0 into slot A (the build's squashfs, verity verifies, the build's UKI, 1.0's entry removed); running slot B unchanged"
+
+  # --- an A/B image made by `kiln build` with [update], updated from a channel it publishes to:
+  # the agent reads the image's own release.json and channel.crt.
+  mkdir -p "$o/usr/lib/x86_64-linux-gnu" "$o/usr/lib/systemd/system"
+  for lib in libcurl.so.4 libssl.so.3 libcrypto.so.3 libzstd.so.1 libz.so.1; do  # the agent's runtime, as files
+    echo stub >"$o/usr/lib/x86_64-linux-gnu/$lib"
+  done
+  echo stub >"$o/usr/lib/systemd/systemd-bless-boot"
+  printf '[Unit]\nDescription=stub\n' >"$o/usr/lib/systemd/system/systemd-bless-boot.service"
+  ab_build() {  # VERSION
+    sed "s/^version = .*/version = \"$1\"/; s/^name = .*/name = \"ab\"/" "$T/src/recipe.toml" >"$T/src/ab-$1.toml"
+    cat >>"$T/src/ab-$1.toml" <<TOML
+[data]
+size = "16M"
+mountpoint = "/var"
+[update]
+channel = "$URL/ab/"
+slot_size = "8M"
+TOML
+    KILN_UPDATE_AGENT=$AGENT "$KILN" build "$T/src/ab-$1.toml" -o "$T/ab-$1" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q >/dev/null
+  }
+  ab_build 1.0
+  ab_build 2.0
+  "$KILN" publish "$T/ab-2.0" "$W/ab" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" >/dev/null 2>"$T/publish.err" ||
+    { cat "$T/publish.err" >&2; fail "kiln publish of the A/B build"; }
+  cp "$T/ab-1.0/ab_1.0.raw" "$T/disk.img"
+  rm -rf "$T/esp"; mkdir -p "$T/esp/EFI/Linux"
+  cp "$T/ab-1.0/ab_1.0.efi" "$T/esp/EFI/Linux/"
+  unsquashfs -cat "$T/ab-1.0/ab_1.0.root.squashfs" usr/lib/kiln/release.json >"$T/release.json"
+  unsquashfs -cat "$T/ab-1.0/ab_1.0.root.squashfs" usr/lib/kiln/channel.crt >"$T/image.crt"
+  echo "roothash=$(cat "$T/ab-1.0/ab_1.0.root.roothash")" >"$T/cmdline"
+  CERT=$T/image.crt
+  SLOT_A=$(slot_a_sha "$T/disk.img")
+  expect_exit 0 agent update
+  grep -q "installed 2.0 into slot B as ab_2.0+3.efi" "$T/stdout" || fail "update of a kiln-built A/B image: $(cat "$T/stdout" "$T/stderr")"
+  HAB=$(cat "$T/ab-2.0/ab_2.0.root.roothash")
+  sfdisk -d "$T/disk.img" >"$T/table"
+  check_part 5 "ab_2.0" "$(half_uuid "$HAB" 0 | tr a-z A-Z)"
+  check_part 6 "ab_2.0_verity" "$(half_uuid "$HAB" 1 | tr a-z A-Z)"
+  check_part 7 "ab_2.0_verity_sig" "$(sig_uuid "$HAB" | tr a-z A-Z)"
+  cut_partition "$T/disk.img" 5 "$T/b.root"
+  cut_partition "$T/disk.img" 6 "$T/b.verity"
+  sq=$T/ab-2.0/ab_2.0.root.squashfs
+  truncate -s "$(stat -c %s "$sq")" "$T/b.root"
+  cmp "$T/b.root" "$sq" || fail "slot B root differs from the 2.0 build's squashfs"
+  veritysetup verify "$T/b.root" "$T/b.verity" "$HAB" || fail "veritysetup verify of slot B with $HAB"
+  cmp "$T/esp/EFI/Linux/ab_2.0+3.efi" "$T/ab-2.0/ab_2.0.efi" || fail "installed UKI differs from the 2.0 build's"
+  [ "$(slot_a_sha "$T/disk.img")" = "$SLOT_A" ] || fail "slot A of the kiln-built image changed"
+  pass "an A/B image from kiln build [update] takes 2.0 from a kiln-published channel, with its own release.json and channel.crt"
 else
   echo "skip: systemd-boot-efi not installed (the kiln publish part)"
 fi
