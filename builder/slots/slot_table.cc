@@ -79,11 +79,14 @@ void SetSlotVersion(disk::DiskLayout& layout, const SlotPartitions& slot, std::s
   root.uuid = UuidFromFirstHalf(root_hash);
   verity.uuid = UuidFromSecondHalf(root_hash);
   signature.uuid = SignaturePartitionUuid(root_hash);
+  for (disk::Partition* p : {&root, &verity, &signature}) p->attributes &= ~disk::kAttrNoAuto;
 }
 
 void SetSlotEmpty(disk::DiskLayout& layout, const SlotPartitions& slot) {
-  for (std::size_t index : {slot.root, slot.verity, slot.signature})
+  for (std::size_t index : {slot.root, slot.verity, slot.signature}) {
     layout.partitions.at(index).label = std::string(kEmptyLabel);
+    layout.partitions.at(index).attributes |= disk::kAttrNoAuto;
+  }
 }
 
 }  // namespace kiln::slots

@@ -57,11 +57,15 @@ std::optional<SlotName> FindSlotOfRootHash(const disk::DiskLayout& layout, const
                                            const Digest& root_hash);
 
 // Labels a slot's partitions for `version` and gives them the UUIDs of root_hash: root the
-// first half, verity the last half, signature SignaturePartitionUuid(root_hash).
+// first half, verity the last half, signature SignaturePartitionUuid(root_hash); clears their
+// no-auto attribute (bit 63).
 void SetSlotVersion(disk::DiskLayout& layout, const SlotPartitions& slot, std::string_view image,
                     std::string_view version, const Digest& root_hash);
 
-// Labels a slot's partitions "_empty"; UUIDs are left as they are.
+// Labels a slot's partitions "_empty" and sets their no-auto attribute (bit 63), as
+// systemd-repart's Format=empty does: systemd-dissect and the gpt-auto generator pick among
+// root partitions by the version in their labels, with '_' ignored, so without it "_empty"
+// would count as a version ("empty") newer than e.g. "appliance_1.0". UUIDs are left as they are.
 void SetSlotEmpty(disk::DiskLayout& layout, const SlotPartitions& slot);
 
 }  // namespace kiln::slots

@@ -115,8 +115,13 @@ TEST(SlotTable, SetVersionGivesRootHashUuidsAndFindsIt) {
   EXPECT_EQ(FindSlotOfRootHash(layout, table, v2), SlotName::kB);
   EXPECT_EQ(FindSlotOfRootHash(layout, table, RootHash(0x33)), std::nullopt);
 
+  EXPECT_EQ(layout.partitions[4].attributes & disk::kAttrNoAuto, 0u);
   SetSlotEmpty(layout, table.b);
   EXPECT_TRUE(DescribeSlot(layout, table.b, "app").empty);
+  for (std::size_t i = 4; i < 7; ++i) EXPECT_EQ(layout.partitions[i].attributes & disk::kAttrNoAuto, disk::kAttrNoAuto);
+  EXPECT_EQ(layout.partitions[1].attributes & disk::kAttrNoAuto, 0u);
+  SetSlotVersion(layout, table.b, "app", "3", v2);
+  EXPECT_EQ(layout.partitions[4].attributes & disk::kAttrNoAuto, 0u);
   EXPECT_EQ(layout.partitions[4].uuid, UuidFromFirstHalf(v2));  // UUIDs untouched
   EXPECT_STREQ(SlotNameText(SlotName::kB), "B");
 }

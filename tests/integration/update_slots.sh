@@ -26,7 +26,7 @@ export KILN_UPDATE_AGENT="$T/agent"
 write_recipe() {  # write_recipe SLOT_SIZE [EXTRA TOML]
   cat > "$T/src/recipe.toml" <<TOML
 [image]
-name = "upd"
+name = "app"
 version = "1.0"
 [base]
 type = "scratch"
@@ -51,8 +51,8 @@ TOML
 }
 write_recipe 8M
 "$KILN" build "$T/src/recipe.toml" -o "$T/out" --key "$key" --cert "$cert" -q >/dev/null
-img="$T/out/upd_1.0.raw"
-rh=$(cat "$T/out/upd_1.0.root.roothash")
+img="$T/out/app_1.0.raw"
+rh=$(cat "$T/out/app_1.0.root.roothash")
 v4() { python3 -c 'import hashlib,sys
 d=bytearray(hashlib.sha256(sys.argv[1].encode("latin1").replace(b"|", b"\0") + bytes.fromhex(sys.argv[2])).digest()[:16])
 d[6]=(d[6]&15)|64; d[8]=(d[8]&63)|128; h=d.hex(); print(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")' "$1" "${2:-}"; }
@@ -64,23 +64,24 @@ row() { jq -r ".partitiontable.partitions[$1] | \"\(.type) \(.name) \(.uuid) \(.
 want() { [ "$(row "$1")" = "$2" ] || fail "partition $(($1 + 1)): '$(row "$1")', expected '$2'"; }
 root=4f68bce3-e8cd-4db1-96e7-fbcaf984b709 verity=2c7357ed-ebd2-46d9-aec1-23d437ec2bf5 sig=41092b05-9fc8-4523-994f-2def0408b176
 u() { echo "${1:0:8}-${1:8:4}-${1:12:4}-${1:16:4}-${1:20:12}"; }
-want 0 "c12a7328-f81f-11d2-ba4b-00a0c93ec93b esp $(v4 'kiln esp partition|upd|x86-64') -"
-want 1 "$root upd_1.0 $(u "${rh:0:32}") guid:60"
-want 2 "$verity upd_1.0_verity $(u "${rh:32:32}") guid:60"
-want 3 "$sig upd_1.0_verity_sig $(v4 'kiln verity-sig partition|' "$rh") guid:60"
+want 0 "c12a7328-f81f-11d2-ba4b-00a0c93ec93b esp $(v4 'kiln esp partition|app|x86-64') -"
+want 1 "$root app_1.0 $(u "${rh:0:32}") guid:60"
+want 2 "$verity app_1.0_verity $(u "${rh:32:32}") guid:60"
+want 3 "$sig app_1.0_verity_sig $(v4 'kiln verity-sig partition|' "$rh") guid:60"
 for i in 4 5 6; do
   [ "$(jq -r ".partitiontable.partitions[$i].name" "$T/pt.json")" = "_empty" ] || fail "slot B partition $((i + 1)) is not _empty"
-  [ "$(jq -r ".partitiontable.partitions[$i].attrs" "$T/pt.json")" = "GUID:60" ] || fail "slot B partition $((i + 1)) not read-only"
+  # read-only, and no-auto so that systemd-dissect does not read "_empty" as version "empty"
+  [ "$(jq -r ".partitiontable.partitions[$i].attrs" "$T/pt.json")" = "GUID:60,63" ] || fail "slot B partition $((i + 1)) attributes"
 done
 [ "$(jq -r '[.partitiontable.partitions[4,5,6].type] | join(" ")' "$T/pt.json" | tr A-F a-f)" = "$root $verity $sig" ] ||
   fail "slot B types"
-want 7 "0fc63daf-8483-4772-8e79-3d69d8477de4 data $(v4 'kiln data partition|upd|x86-64') guid:59"
+want 7 "0fc63daf-8483-4772-8e79-3d69d8477de4 data $(v4 'kiln data partition|app|x86-64') guid:59"
 size() { jq ".partitiontable.partitions[$1].size" "$T/pt.json"; }
 [ "$(size 1)" = 16384 ] && [ "$(size 4)" = 16384 ] || fail "root slots are not slot_size (8 MiB)"
 truncate -s 8M "$T/vd" && veritysetup format "$T/vd" "$T/vh" >/dev/null
 [ "$(size 2)" = $(($(stat -c %s "$T/vh") / 512)) ] && [ "$(size 5)" = "$(size 2)" ] ||
   fail "verity slots are not veritysetup's hash device size for 8 MiB"
-pass "sfdisk: esp, slot A (upd_1.0*), slot B (_empty), data; root-hash, signature, data and ESP UUIDs per the rules"
+pass "sfdisk: esp, slot A (app_1.0*), slot B (_empty), data; root-hash, signature, data and ESP UUIDs per the rules"
 
 # --- slot A's pair verifies; slot B is all zeros
 cut_partition "$img" 2 "$T/rootA"
@@ -89,26 +90,27 @@ veritysetup verify "$T/rootA" "$T/verityA" "$rh" || fail "veritysetup verify slo
 for n in 5 6 7; do cut_partition "$img" $n "$T/b"; cmp -s "$T/b" <(head -c "$(stat -c %s "$T/b")" /dev/zero) || fail "slot B partition $n not zero"; done
 pass "veritysetup verify accepts slot A (root padded to slot_size); slot B is zeros"
 
-# --- systemd-dissect sees slot A as the signed verity root and the image's identity
+# --- systemd-dissect sees slot A as the signed verity root and the image's identity. The name
+# "app" sorts before "empty": without no-auto on slot B, dissect would take "_empty" as newer.
 if systemd-dissect --json=short "$img" > "$T/dissect.json" 2>"$T/dissect.err"; then
-  jq -e '.mounts[] | select(.designator == "root") | .verity == "signed" and .partition_label == "upd_1.0"' \
+  jq -e '.mounts[] | select(.designator == "root") | .verity == "signed" and .partition_label == "app_1.0"' \
     "$T/dissect.json" >/dev/null || { cat "$T/dissect.json"; fail "systemd-dissect does not pick slot A"; }
-  jq -e '.osRelease | index("IMAGE_ID=upd") and index("IMAGE_VERSION=1.0")' "$T/dissect.json" >/dev/null ||
+  jq -e '.osRelease | index("IMAGE_ID=app") and index("IMAGE_VERSION=1.0")' "$T/dissect.json" >/dev/null ||
     fail "systemd-dissect: no IMAGE_ID/IMAGE_VERSION"
-  pass "systemd-dissect: root = slot A with signed verity, IMAGE_ID=upd IMAGE_VERSION=1.0"
+  pass "systemd-dissect: root = slot A with signed verity, IMAGE_ID=app IMAGE_VERSION=1.0"
 else
   echo "skip: systemd-dissect cannot open images here: $(head -c 200 "$T/dissect.err")"
 fi
 
 # --- the root: identity, agent, units
 unsquashfs -q -d "$T/sq" "$T/rootA" >/dev/null
-jq -e --arg fp "$(jq -r .certificateFingerprint "$T/out/upd_1.0.manifest.json")" \
-  '.schema == "kiln.release.v1" and .image == "upd" and .version == "1.0" and .channel == "http://10.0.2.100/"
+jq -e --arg fp "$(jq -r .certificateFingerprint "$T/out/app_1.0.manifest.json")" \
+  '.schema == "kiln.release.v1" and .image == "app" and .version == "1.0" and .channel == "http://10.0.2.100/"
    and .tries == 1 and .health == ["app.service"] and .signer_sha256 == $fp and (.inputs_sha256 | length) == 64' \
   "$T/sq/usr/lib/kiln/release.json" >/dev/null || fail "release.json: $(cat "$T/sq/usr/lib/kiln/release.json")"
 cmp -s "$T/sq/usr/lib/kiln/channel.crt" "$cert" || fail "channel.crt is not the build certificate"
 cmp -s "$T/sq/usr/bin/kiln-update" "$T/agent" && [ "$(stat -c %a "$T/sq/usr/bin/kiln-update")" = 755 ] || fail "agent"
-grep -qx 'IMAGE_ID=upd' "$T/sq/usr/lib/os-release" && grep -qx 'IMAGE_VERSION=1.0' "$T/sq/usr/lib/os-release" || fail "os-release"
+grep -qx 'IMAGE_ID=app' "$T/sq/usr/lib/os-release" && grep -qx 'IMAGE_VERSION=1.0' "$T/sq/usr/lib/os-release" || fail "os-release"
 units="$T/sq/usr/lib/systemd/system"
 for f in kiln-update.service kiln-update.timer kiln-build-info.service kiln-machine-id.service efi.mount efi.automount \
          app.service.d/50-kiln-health.conf; do [ -f "$units/$f" ] || fail "missing unit $f"; done
@@ -116,21 +118,21 @@ grep -qx 'FailureAction=reboot' "$units/app.service.d/50-kiln-health.conf" || fa
 [ "$(readlink "$units/boot-complete.target.requires/app.service")" = ../app.service ] || fail "health not required by boot-complete.target"
 [ -L "$units/basic.target.wants/systemd-bless-boot.service" ] || fail "systemd-bless-boot not enabled"
 [ ! -e "$units/timers.target.wants/kiln-update.timer" ] || fail "the timer must not be enabled by default"
-grep -q "PARTUUID=$(v4 'kiln data partition|upd|x86-64') /var " "$T/sq/etc/fstab" || fail "fstab does not use the stable data PARTUUID"
+grep -q "PARTUUID=$(v4 'kiln data partition|app|x86-64') /var " "$T/sq/etc/fstab" || fail "fstab does not use the stable data PARTUUID"
 sh -n "$T/sq/usr/lib/kiln/machine-id" || fail "machine-id script"
-objcopy -O binary --only-section=.osrel "$T/out/upd_1.0.efi" "$T/osrel"
+objcopy -O binary --only-section=.osrel "$T/out/app_1.0.efi" "$T/osrel"
 grep -qx 'IMAGE_VERSION=1.0' "$T/osrel" || fail "UKI .osrel lacks IMAGE_VERSION"
 pass "root: release.json, channel.crt, agent 0755, os-release and UKI .osrel identity, units, health drop-in, stable fstab"
 
 # --- manifest, inspect, verify
-m="$T/out/upd_1.0.manifest.json"
+m="$T/out/app_1.0.manifest.json"
 jq -e --arg s "$(sha256sum < "$T/agent" | cut -d' ' -f1)" \
   '[.inputs[] | select(.kind == "update-agent" and .uri == "kiln-update" and .sha256 == $s)] | length == 1' "$m" >/dev/null ||
   fail "manifest lacks the update-agent input"
 jq -e '.update == {"channel": "http://10.0.2.100/", "slotSize": 8388608, "tries": 1}
        and ([.disk.partitions[] | .slot // "-"] | join("")) == "-AAABBB-"' "$m" >/dev/null || fail "manifest slots/update"
 "$KILN" --json inspect "$img" > "$T/inspect.json"
-jq -e --arg rh "$rh" '.slots == [{"slot":"A","state":"version","image":"upd","version":"1.0","rootHash":$rh,"partitions":[2,3,4]},
+jq -e --arg rh "$rh" '.slots == [{"slot":"A","state":"version","image":"app","version":"1.0","rootHash":$rh,"partitions":[2,3,4]},
                                  {"slot":"B","state":"empty","image":"","version":"","rootHash":"","partitions":[5,6,7]}]' \
   "$T/inspect.json" >/dev/null || { cat "$T/inspect.json"; fail "inspect slots"; }
 "$KILN" inspect "$img" | grep -q '^slot B       empty' || fail "inspect text lacks slot B"
@@ -141,7 +143,7 @@ cp "$img" "$T/bad.raw"
 flip_byte "$T/bad.raw" $(( $(jq '.partitiontable.partitions[1].start' "$T/pt.json") * 512 + 6 * 1024 * 1024 ))
 expect_exit 1 "$KILN" verify "$T/bad.raw" --cert "$cert"
 grep -q 'slot padding' "$T/stderr" || fail "a byte in the slot padding is not caught"
-pass "manifest: update-agent input, slots, [update]; inspect shows slot A upd 1.0 and slot B empty; verify checks the padding"
+pass "manifest: update-agent input, slots, [update]; inspect shows slot A app 1.0 and slot B empty; verify checks the padding"
 
 # --- refusals
 expect_exit 2 "$KILN" build "$T/src/recipe.toml" -o "$T/o2" --unsigned -q
