@@ -71,18 +71,15 @@ std::string StructureProblem(PKCS7* p7, std::string_view der, const Certificate&
   return {};
 }
 
-}  // namespace
-
-Result<std::string> SignPkcs7Detached(std::string_view data, const PrivateKey& key,
-                                      const Certificate& cert) {
+Result<std::string> SignPkcs7(std::string_view data, const PrivateKey& key, const Certificate& cert,
+                              int flags) {
   ERR_clear_error();
   if (!KeyMatchesCertificate(key, cert))
     return MakeError(ErrorCode::kInput, "the signing key does not belong to certificate " +
                                             CertificateSubject(cert) + " (" +
                                             CertificateFingerprintSha256(cert) + ")");
   BioPtr in = MemoryBio(data);
-  Pkcs7Ptr p7(PKCS7_sign(cert.native(), key.native(), nullptr, in.get(),
-                         PKCS7_DETACHED | PKCS7_NOATTR | PKCS7_BINARY));
+  Pkcs7Ptr p7(PKCS7_sign(cert.native(), key.native(), nullptr, in.get(), flags));
   if (!p7) return MakeError(ErrorCode::kBuild, "PKCS#7 signing failed" + OpenSslErrorSuffix());
   unsigned char* der = nullptr;
   int len = i2d_PKCS7(p7.get(), &der);
@@ -92,8 +89,9 @@ Result<std::string> SignPkcs7Detached(std::string_view data, const PrivateKey& k
   return out;
 }
 
-Status VerifyPkcs7Detached(std::string_view data, std::string_view der, const Certificate& cert) {
-  ERR_clear_error();
+// Decodes der as one SignedData (no trailing bytes) that is attached or detached as asked,
+// then applies the structure checks.
+Result<Pkcs7Ptr> DecodeSignedData(std::string_view der, const Certificate& cert, bool detached) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   Pkcs7Ptr p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
   if (!p7)
@@ -102,8 +100,10 @@ Status VerifyPkcs7Detached(std::string_view data, std::string_view der, const Ce
     return MakeError(ErrorCode::kIntegrity, "malformed PKCS#7 signature (trailing bytes)");
   if (!PKCS7_type_is_signed(p7.get()))
     return MakeError(ErrorCode::kIntegrity, "malformed PKCS#7 signature (not SignedData)");
-  if (!PKCS7_get_detached(p7.get()))
+  if (detached && !PKCS7_get_detached(p7.get()))
     return MakeError(ErrorCode::kIntegrity, "malformed PKCS#7 signature (content attached, expected detached)");
+  if (!detached && PKCS7_get_detached(p7.get()))
+    return MakeError(ErrorCode::kIntegrity, "malformed PKCS#7 signature (content detached, expected attached)");
 
   if (std::string why = StructureProblem(p7.get(), der, cert); !why.empty()) {
     TakeOpenSslErrors();
@@ -112,21 +112,67 @@ Status VerifyPkcs7Detached(std::string_view data, std::string_view der, const Ce
                                                   CertificateFingerprintSha256(cert) + " (" + why + ")");
     return MakeError(ErrorCode::kIntegrity, "malformed PKCS#7 signature (" + why + ")");
   }
+  return p7;
+}
 
+// PKCS7_verify against exactly cert. data is the detached content (nullptr when attached);
+// out receives the verified content.
+Status VerifySignedData(PKCS7* p7, const Certificate& cert, BIO* data, BIO* out) {
   X509StackPtr certs(sk_X509_new_null());
   X509StorePtr store(X509_STORE_new());
   if (!certs || !store || sk_X509_push(certs.get(), cert.native()) <= 0)
     return MakeError(ErrorCode::kBuild, "out of memory verifying PKCS#7");
-  BioPtr in = MemoryBio(data);
   // NOINTERN: signers are looked up only in `certs`, so each signer must be this certificate.
   // NOVERIFY: no chain or date check; pinning the certificate is the trust decision.
-  int ok = PKCS7_verify(p7.get(), certs.get(), store.get(), in.get(), nullptr,
+  int ok = PKCS7_verify(p7, certs.get(), store.get(), data, out,
                         PKCS7_NOINTERN | PKCS7_NOVERIFY | PKCS7_BINARY);
   if (ok != 1)
     return MakeError(ErrorCode::kIntegrity, "signature does not verify with certificate " +
                                                 CertificateFingerprintSha256(cert) +
                                                 OpenSslErrorSuffix());
-  return CheckEmbeddedSigners(p7.get(), cert);
+  return CheckEmbeddedSigners(p7, cert);
+}
+
+}  // namespace
+
+Result<std::string> SignPkcs7Detached(std::string_view data, const PrivateKey& key,
+                                      const Certificate& cert) {
+  return SignPkcs7(data, key, cert, PKCS7_DETACHED | PKCS7_NOATTR | PKCS7_BINARY);
+}
+
+Result<std::string> SignPkcs7Attached(std::string_view data, const PrivateKey& key,
+                                      const Certificate& cert) {
+  return SignPkcs7(data, key, cert, PKCS7_NOATTR | PKCS7_BINARY);
+}
+
+Status VerifyPkcs7Detached(std::string_view data, std::string_view der, const Certificate& cert) {
+  ERR_clear_error();
+  KILN_ASSIGN_OR_RETURN(Pkcs7Ptr p7, DecodeSignedData(der, cert, /*detached=*/true));
+  BioPtr in = MemoryBio(data);
+  return VerifySignedData(p7.get(), cert, in.get(), nullptr);
+}
+
+Result<std::string> VerifyPkcs7Attached(std::string_view der, const Certificate& cert,
+                                        std::size_t max_der_size) {
+  ERR_clear_error();
+  if (der.size() > max_der_size)
+    return MakeError(ErrorCode::kIntegrity, "PKCS#7 signed data is " + std::to_string(der.size()) +
+                                                " bytes, more than the limit of " +
+                                                std::to_string(max_der_size));
+  KILN_ASSIGN_OR_RETURN(Pkcs7Ptr p7, DecodeSignedData(der, cert, /*detached=*/false));
+  // The signer certificate must travel with the content: exactly one, and it is ours.
+  STACK_OF(X509)* embedded = p7->d.sign->cert;
+  if (embedded == nullptr || sk_X509_num(embedded) != 1 ||
+      X509_cmp(sk_X509_value(embedded, 0), cert.native()) != 0) {
+    TakeOpenSslErrors();
+    return MakeError(ErrorCode::kIntegrity, "signature does not verify with certificate " +
+                                                CertificateFingerprintSha256(cert) +
+                                                " (the embedded certificate is not that certificate)");
+  }
+  BioPtr out(BIO_new(BIO_s_mem()));
+  if (!out) return MakeError(ErrorCode::kBuild, "out of memory verifying PKCS#7");
+  KILN_TRY(VerifySignedData(p7.get(), cert, nullptr, out.get()));
+  return BioContents(out.get());
 }
 
 Result<Certificate> Pkcs7SignerCertificate(std::string_view der) {

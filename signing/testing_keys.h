@@ -13,11 +13,16 @@
 #include "builder/common/subprocess.h"
 #include "signing/key_generation.h"
 
+// Tests outside signing/ point KILN_SIGNING_TESTDATA at signing/testdata.
+#ifndef KILN_SIGNING_TESTDATA
+#define KILN_SIGNING_TESTDATA KILN_TESTDATA
+#endif
+
 namespace kiln::signing::testkeys {
 
 // Loads testdata/NAME.key and NAME.crt (fixed test identities; see testdata/README.md).
 inline GeneratedKey LoadTestKey(const std::string& name) {
-  std::filesystem::path dir = KILN_TESTDATA;
+  std::filesystem::path dir = KILN_SIGNING_TESTDATA;
   std::string key_pem = ReadFile(dir / (name + ".key")).value();
   std::string cert_pem = ReadFile(dir / (name + ".crt")).value();
   // A checkout gives the key 0644, which LoadPrivateKey refuses (like ssh): load a 0600 copy.

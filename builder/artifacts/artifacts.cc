@@ -29,6 +29,8 @@ constexpr ArtifactKind kKinds[] = {
     {Role::kProvenance, "", ".intoto.json", "application/vnd.dsse.envelope.v1+json"},
     {Role::kManifest, "", ".manifest.json", "application/vnd.kiln.build-manifest.v1+json"},
     {Role::kManifestSignature, "", ".manifest.json.p7s", "application/pkcs7-signature"},
+    {Role::kCompressedRootFilesystem, "", ".root.squashfs.zst", ""},
+    {Role::kVeritySignatureJson, "", ".roothash.p7s.json", ""},
 };
 
 }  // namespace

@@ -31,6 +31,9 @@ enum class Role {
   kProvenance,         // .intoto.json: DSSE envelope of the in-toto SLSA statement
   kManifest,           // .manifest.json: the build manifest
   kManifestSignature,  // .manifest.json.p7s: PKCS#7 over the build manifest
+  // Update payloads `kiln publish` writes into a release channel (docs/updates.md):
+  kCompressedRootFilesystem,  // .root.squashfs.zst: the root squashfs, zstd-compressed
+  kVeritySignatureJson,       // .roothash.p7s.json: the verity-sig partition's JSON
 };
 
 struct ArtifactKind {

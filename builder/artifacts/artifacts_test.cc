@@ -19,7 +19,7 @@ TEST(Artifacts, EveryRoleHasAKindAndSuffixesAreUnique) {
     EXPECT_TRUE(k.suffix.starts_with(".")) << k.suffix;
     roles.insert(k.role);
   }
-  EXPECT_EQ(roles.size(), static_cast<std::size_t>(Role::kManifestSignature) + 1);
+  EXPECT_EQ(roles.size(), static_cast<std::size_t>(Role::kVeritySignatureJson) + 1);
 }
 
 TEST(Artifacts, FileNamesAreBasePlusSuffix) {
@@ -30,6 +30,8 @@ TEST(Artifacts, FileNamesAreBasePlusSuffix) {
   EXPECT_EQ(FileName(Role::kRootHashSignature, "os_1.0"), "os_1.0.root.roothash.p7s");
   EXPECT_EQ(FileName(Role::kBootImage, "os_1.0"), "os_1.0.efi");
   EXPECT_EQ(FileName(Role::kBlockMap, "os_1.0"), "os_1.0.bmap");
+  EXPECT_EQ(FileName(Role::kCompressedRootFilesystem, "os_1.0"), "os_1.0.root.squashfs.zst");
+  EXPECT_EQ(FileName(Role::kVeritySignatureJson, "os_1.0"), "os_1.0.roothash.p7s.json");
   EXPECT_EQ(FileName(Role::kOciLayout, "os_1.0"), "os_1.0.oci");
   EXPECT_EQ(FileName(Role::kOciArchive, "os_1.0"), "os_1.0.oci.tar");
   EXPECT_EQ(FileName(Role::kSpdxSbom, "os_1.0"), "os_1.0.spdx.json");

@@ -3,14 +3,17 @@
 // off), 1 on a boot failure or timeout. SIGINT/SIGTERM stop the VM (exit 130).
 #include <signal.h>
 #include <termios.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "builder/vm/qemu_runner.h"
 #include "builder/cli/commands.h"
+#include "builder/common/unique_fd.h"
+#include "builder/file_server/stream_file_server.h"
+#include "builder/vm/qemu_runner.h"
 
 namespace kiln::cli {
 
@@ -71,6 +74,16 @@ int RunBoot(const GlobalOptions& g, const BootCommandOptions& o) {
   b.fail_on = o.fail_on;
   b.allow_failures = o.allow;
   b.inherit_stdin = !o.check;
+  b.follow_reboots = o.follow_reboots;
+  b.reset_on = o.reset_on;
+  if (!o.serve_dir.empty()) {
+    b.serve_dir = o.serve_dir;
+    std::error_code ec;
+    b.serve_program = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return ReportError(g, MakeError(ErrorCode::kIo, "--serve: cannot find the kiln executable: " + ec.message()));
+  }
+  if ((o.follow_reboots || !o.reset_on.empty()) && !o.check)
+    return ReportError(g, MakeError(ErrorCode::kUsage, "--follow-reboots and --reset-on need --check"));
   b.cancel = &g_boot_cancel;
   g_boot_cancel = false;
 
@@ -163,6 +176,24 @@ int RunBoot(const GlobalOptions& g, const BootCommandOptions& o) {
     }
   }
   return code;
+}
+
+int RunServeConnection(const std::filesystem::path& dir, const std::filesystem::path& log) {
+  UniqueFd log_fd;
+  if (!log.empty()) log_fd = UniqueFd(::open(log.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  auto write_log = [&](const std::string& line) {
+    if (!log_fd.valid()) return;
+    std::string l = line + "\n";
+    (void)!::write(log_fd.get(), l.data(), l.size());  // one append: lines of parallel requests stay whole
+  };
+  file_server::ServeOptions opts;
+  opts.on_request = write_log;
+  Status s = file_server::ServeOneRequest(0, 1, dir, opts);
+  if (!s.ok()) {
+    write_log("error: " + s.error().ToString());
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace kiln::cli

@@ -3,6 +3,7 @@
 // verification failure, 2 bad usage or bad recipe).
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 
@@ -92,8 +93,14 @@ struct BootCommandOptions {
   std::string arch = "x86_64";
   std::vector<std::string> qemu_args, expect, fail_on, allow;
   std::filesystem::path serial_log;
+  bool follow_reboots = false;
+  std::vector<std::string> reset_on;
+  std::filesystem::path serve_dir;
 };
 int RunBoot(const GlobalOptions& g, const BootCommandOptions& o);
+// kiln serve-connection DIR [--log FILE] (cmd_boot.cc): answers one HTTP request on stdin with
+// stdout; writes nothing to stderr (QEMU gives it the guest's connection there too).
+int RunServeConnection(const std::filesystem::path& dir, const std::filesystem::path& log);
 
 // kiln cache info | prune [--max SIZE] (cmd_cache.cc).
 struct CacheCommandOptions {
@@ -112,6 +119,18 @@ struct FlashCommandOptions {
   bool insecure = false;  // a reference on a loopback registry: plain http, no TLS checks
 };
 int RunFlash(const GlobalOptions& g, const FlashCommandOptions& o);
+
+// kiln publish OUT_DIR CHANNEL_DIR (cmd_publish.cc): adds a build's update payload to a
+// release channel and replaces its signed index (docs/updates.md).
+struct PublishCommandOptions {
+  std::filesystem::path out_dir, channel_dir;
+  std::string key, cert;
+  std::size_t keep = 3;
+  bool no_compress = false;
+  bool allow_older = false;
+  bool allow_other_signer = false;
+};
+int RunPublish(const GlobalOptions& g, const PublishCommandOptions& o);
 
 // Prints an error ("kiln: error: ...") or its JSON and returns its exit status.
 int ReportError(const GlobalOptions& g, const Error& e);

@@ -152,6 +152,22 @@ int RunCli(int argc, char** argv) {
   cmd_boot->add_option("--allow", boot.allow, "Do not fail on: emergency, panic, sysroot, verity or firmware (repeatable)")
       ->allow_extra_args(false)
       ->check(CLI::IsMember({"emergency", "panic", "sysroot", "verity", "firmware"}));
+  cmd_boot->add_flag("--follow-reboots", boot.follow_reboots,
+                     "With --check: let the guest reboot; the --expect patterns must match in order, across boots");
+  cmd_boot->add_option("--reset-on", boot.reset_on,
+                       "Regex of a console line that resets the VM at once, like a power cut (repeatable; once each)")
+      ->allow_extra_args(false);
+  cmd_boot->add_option("--serve", boot.serve_dir,
+                       "Serve DIR read-only to the guest at http://10.0.2.100/ (e.g. a release channel); the guest "
+                       "can reach nothing else")
+      ->check(CLI::ExistingDirectory);
+
+  std::filesystem::path serve_dir, serve_log;
+  // Internal: the process QEMU starts for each guest connection to `kiln boot --serve`.
+  auto* cmd_serve = app.add_subcommand("serve-connection", "One HTTP request on stdin/stdout, for kiln boot --serve");
+  cmd_serve->group("");
+  cmd_serve->add_option("dir", serve_dir)->required();
+  cmd_serve->add_option("--log", serve_log);
 
   FlashCommandOptions flash;
   auto* cmd_flash = app.add_subcommand("flash", "Write a raw image to a block device or file through its block map, then read it back");
@@ -162,6 +178,19 @@ int RunCli(int argc, char** argv) {
   cmd_flash->add_option("--bmap", flash.bmap, "Block map (default: the image's NAME_VERSION.bmap, else computed)");
   cmd_flash->add_flag("-y,--yes", flash.yes, "Do not ask for confirmation");
   cmd_flash->add_flag("--insecure", flash.insecure, "Allow plain http to a loopback registry; skip TLS checks");
+
+  PublishCommandOptions publish;
+  auto* cmd_publish = app.add_subcommand("publish", "Add a signed build's update payload to a release channel directory");
+  cmd_publish->add_option("out_dir", publish.out_dir, "The build's output directory, or OUT/NAME_VERSION.manifest.json")->required();
+  cmd_publish->add_option("channel_dir", publish.channel_dir, "Channel directory (created when missing)")->required();
+  cmd_publish->add_option("--key", publish.key, "The build's signing key: signs the channel index")->required();
+  cmd_publish->add_option("--cert", publish.cert, "The build's certificate")->required();
+  cmd_publish->add_option("--keep", publish.keep, "Versions kept in the channel (default 3); older ones are pruned")
+      ->check(CLI::Range(1, 64));
+  cmd_publish->add_flag("--no-compress", publish.no_compress, "Publish the root squashfs as it is (default: zstd)");
+  cmd_publish->add_flag("--allow-older", publish.allow_older, "Publish a version that is not the newest");
+  cmd_publish->add_flag("--allow-other-signer", publish.allow_other_signer,
+                        "Re-sign a channel whose index another certificate signed");
 
   CacheCommandOptions cache_cmd;
   auto* cmd_cache = app.add_subcommand("cache", "Show or prune the block and tree caches");
@@ -219,7 +248,9 @@ int RunCli(int argc, char** argv) {
   if (cmd_inspect->parsed()) return RunInspect(g, inspect_image, inspect_allow_backing);
   if (cmd_diff->parsed()) return RunDiff(g, diff_a, diff_b);
   if (cmd_boot->parsed()) return RunBoot(g, boot);
+  if (cmd_serve->parsed()) return RunServeConnection(serve_dir, serve_log);
   if (cmd_flash->parsed()) return RunFlash(g, flash);
+  if (cmd_publish->parsed()) return RunPublish(g, publish);
   if (cmd_cache->parsed()) {
     cache_cmd.action = cmd_cache_prune->parsed() ? "prune" : "info";
     return RunCache(g, cache_cmd);

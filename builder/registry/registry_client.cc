@@ -9,15 +9,16 @@
 
 #include "builder/registry/descriptor.h"
 #include "builder/registry/reference.h"
-#include "builder/sources/curl_handle.h"
+#include "builder/transfer/curl_handle.h"
+#include "builder/transfer/retry.h"
 
 namespace kiln::registry {
 
 namespace {
 
-using sources::CurlEasy;
-using sources::CurlSlist;
-using sources::CurlUrl;
+using transfer::CurlEasy;
+using transfer::CurlSlist;
+using transfer::CurlUrl;
 
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
@@ -86,24 +87,6 @@ size_t ReceiveHeader(char* data, size_t size, size_t n, void* user) {
   for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   st->resp->headers[key] = Trim(line.substr(colon + 1));
   return size * n;
-}
-
-bool IsRetryableStatus(long s) { return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504; }
-
-bool IsRetryableCurl(CURLcode rc) {
-  switch (rc) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-      return true;
-    default:
-      return false;
-  }
 }
 
 // A short escaped excerpt of a response body for an error message: never the whole body, never
@@ -177,7 +160,7 @@ Result<RegistryClient> RegistryClient::Create(const std::string& registry, const
 
 Result<HttpResponse> RegistryClient::PerformOnce(const HttpRequest& req, const std::string& url,
                                                  const std::string& authorization) {
-  KILN_ASSIGN_OR_RETURN(CurlEasy curl, sources::NewCurlEasy());
+  KILN_ASSIGN_OR_RETURN(CurlEasy curl, transfer::NewCurlEasy());
   CURL* h = curl.get();
   HttpResponse resp;
   ReceiveState st{h, &req, &resp, false};
@@ -203,7 +186,7 @@ Result<HttpResponse> RegistryClient::PerformOnce(const HttpRequest& req, const s
 
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-  sources::ApplyTransferDefaults(h, {});
+  transfer::ApplyTransferDefaults(h, {});
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &st);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &ReceiveHeader);
@@ -245,7 +228,7 @@ Result<HttpResponse> RegistryClient::PerformOnce(const HttpRequest& req, const s
     Error e = MakeError(ErrorCode::kNetwork, "registry " + registry_ + ": " + req.method + " " + url + ": " +
                                                  curl_easy_strerror(rc));
     // Marks a transport failure the caller may retry.
-    if (IsRetryableCurl(rc)) e.context.push_back("retryable");
+    if (transfer::IsRetryableCurlCode(rc)) e.context.push_back("retryable");
     return e;
   }
   return resp;
@@ -253,7 +236,6 @@ Result<HttpResponse> RegistryClient::PerformOnce(const HttpRequest& req, const s
 
 Result<HttpResponse> RegistryClient::SendWithRetries(const HttpRequest& req, const std::string& url,
                                                      const std::string& authorization) {
-  auto delay = opts_.retry_delay;
   const int attempts = opts_.max_attempts < 1 ? 1 : opts_.max_attempts;
   for (int attempt = 1;; ++attempt) {
     auto r = PerformOnce(req, url, authorization);
@@ -264,7 +246,7 @@ Result<HttpResponse> RegistryClient::SendWithRetries(const HttpRequest& req, con
       retry = !ctx.empty() && ctx.back() == "retryable";
       if (!retry) return r;
       why = r.error().message;
-    } else if (IsRetryableStatus(r->status)) {
+    } else if (transfer::IsRetryableStatus(r->status)) {
       retry = true;
       why = "registry " + registry_ + ": " + req.method + " " + url + ": HTTP " + std::to_string(r->status) +
             Excerpt(r->body);
@@ -273,8 +255,8 @@ Result<HttpResponse> RegistryClient::SendWithRetries(const HttpRequest& req, con
     }
     if (attempt >= attempts)
       return MakeError(ErrorCode::kNetwork, why + " (gave up after " + std::to_string(attempts) + " attempts)");
-    std::this_thread::sleep_for(delay);
-    delay *= 2;
+    // The shared rule (transfer/retry.h): doubling from retry_delay, capped.
+    std::this_thread::sleep_for(transfer::BackoffDelay({attempts, opts_.retry_delay, std::chrono::milliseconds(8000)}, attempt));
   }
 }
 

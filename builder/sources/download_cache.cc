@@ -10,11 +10,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <thread>
 
 #include "builder/common/cache_key.h"
 #include "builder/common/unique_fd.h"
-#include "builder/sources/curl_handle.h"
+#include "builder/transfer/download.h"
 
 namespace kiln::sources {
 
@@ -73,193 +72,52 @@ Result<std::uint64_t> HashExisting(int fd, Sha256& hasher, const fs::path& part)
   return total;
 }
 
-// State of one download across its attempts: the part file, the running digest and what the
-// current response said.
-struct Transfer {
-  CURL* curl = nullptr;
-  int fd = -1;
-  bool is_http = true;
-  Sha256 hasher;
-  std::uint64_t offset = 0;         // bytes in the part file, all of them hashed
-  std::uint64_t attempt_start = 0;  // offset when the current attempt began
-  std::int64_t range_start = -1;    // start of the current response's Content-Range
-  int io_errno = 0;
-  bool range_mismatch = false;
-  const BuildContext* ctx = nullptr;
-  std::string url;
-  std::uint64_t last_report = 0;
-
-  bool Truncate() {
-    if (::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0) {
-      io_errno = errno;
-      return false;
-    }
+// The part file of one download and the running digest of what it holds.
+class FileSink : public transfer::DownloadSink {
+ public:
+  FileSink(int fd, std::string part) : fd_(fd), part_(std::move(part)) {}
+  Status Restart() override {
+    if (::ftruncate(fd_, 0) != 0 || ::lseek(fd_, 0, SEEK_SET) != 0)
+      return MakeError(ErrorCode::kIo, "cannot truncate " + part_ + ": " + Errno());
     hasher.Reset();
-    offset = 0;
-    return true;
+    return OkStatus();
   }
+  Status Write(std::string_view bytes) override {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t w = ::write(fd_, bytes.data() + done, bytes.size() - done);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return MakeError(ErrorCode::kIo, "cannot write " + part_ + ": " + Errno());
+      }
+      done += static_cast<std::size_t>(w);
+    }
+    hasher.Update(bytes.data(), bytes.size());
+    return OkStatus();
+  }
+  Sha256 hasher;
+
+ private:
+  int fd_;
+  std::string part_;
 };
 
-std::size_t OnHeader(char* data, std::size_t size, std::size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  std::string_view line(data, size * n);
-  // A new status line starts a new response (redirects, 100-continue): forget the old range.
-  if (line.starts_with("HTTP/")) t->range_start = -1;
-  constexpr std::string_view kRange = "content-range:";
-  if (line.size() > kRange.size()) {
-    std::string head(line.substr(0, kRange.size()));
-    std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (head == kRange) {
-      std::string rest(line.substr(kRange.size()));
-      auto pos = rest.find("bytes");
-      if (pos != std::string::npos) t->range_start = std::strtoll(rest.c_str() + pos + 5, nullptr, 10);
-    }
-  }
-  return size * n;
-}
-
-std::size_t OnWrite(char* data, std::size_t size, std::size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  std::size_t len = size * n;
-  if (t->is_http) {
-    long code = 0;
-    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
-    if (code != 200 && code != 206) return len;  // error bodies are not content
-    if (code == 200 && t->offset > 0 && t->offset == t->attempt_start) {
-      // The server ignored our Range: start the file again.
-      if (!t->Truncate()) return 0;
-      t->attempt_start = 0;
-    }
-    if (code == 206 && t->offset == t->attempt_start &&
-        t->range_start != static_cast<std::int64_t>(t->attempt_start)) {
-      t->range_mismatch = true;
-      return 0;
-    }
-  }
-  std::size_t done = 0;
-  while (done < len) {
-    ssize_t w = ::write(t->fd, data + done, len - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      t->io_errno = errno;
-      return 0;
-    }
-    done += static_cast<std::size_t>(w);
-  }
-  t->hasher.Update(data, len);
-  t->offset += len;
-  return len;
-}
-
-int OnProgress(void* user, curl_off_t dltotal, curl_off_t, curl_off_t, curl_off_t) {
-  auto* t = static_cast<Transfer*>(user);
-  if (t->ctx && t->offset - t->last_report >= kReportEvery) {
-    t->last_report = t->offset;
-    std::uint64_t total = dltotal > 0 ? t->attempt_start + static_cast<std::uint64_t>(dltotal) : 0;
-    t->ctx->Report("sources", "downloading " + t->url, t->offset, total);
-  }
-  return 0;
-}
-
-bool RetryableCurlCode(CURLcode rc) {
-  switch (rc) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_RANGE_ERROR:
-    case CURLE_SSL_CONNECT_ERROR:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool RetryableStatus(long code) { return code == 408 || code == 429 || (code >= 500 && code <= 599); }
-
-enum class Outcome { kComplete, kRetry, kFail };
-
-struct AttemptResult {
-  Outcome outcome = Outcome::kFail;
-  Error error;  // for kFail, and the last reason for kRetry
-};
-
-AttemptResult RunAttempt(Transfer& t) {
-  CURL* h = t.curl;
-  t.attempt_start = t.offset;
-  t.range_start = -1;
-  t.range_mismatch = false;
-  curl_easy_setopt(h, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(t.offset));
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  CURLcode rc = curl_easy_perform(h);
-  long code = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-
-  if (t.io_errno != 0)
-    return {Outcome::kFail, MakeError(ErrorCode::kIo, "cannot write the download of " + t.url +
-                                                          ": " + std::strerror(t.io_errno))};
-  if (t.range_mismatch) {
-    // A range we did not ask for: restart from zero rather than splice wrong bytes.
-    if (!t.Truncate()) return {Outcome::kFail, MakeError(ErrorCode::kIo, "cannot truncate a part file")};
-    return {Outcome::kRetry, MakeError(ErrorCode::kNetwork, "server answered an unexpected range for " + t.url)};
-  }
-  if (rc == CURLE_RANGE_ERROR) {
-    if (!t.Truncate()) return {Outcome::kFail, MakeError(ErrorCode::kIo, "cannot truncate a part file")};
-    return {Outcome::kRetry, MakeError(ErrorCode::kNetwork, "server cannot resume " + t.url)};
-  }
-  std::string detail = errbuf[0] ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
-  if (rc != CURLE_OK) {
-    Error e = MakeError(ErrorCode::kNetwork, "cannot download " + t.url + ": " + detail);
-    if (rc == CURLE_FILE_COULDNT_READ_FILE) e.code = ErrorCode::kInput;
-    return {RetryableCurlCode(rc) ? Outcome::kRetry : Outcome::kFail, e};
-  }
-  if (!t.is_http || code == 200 || code == 206) return {Outcome::kComplete, {}};
-  // 416 after a resume: the part already holds every byte; the digest decides.
-  if (code == 416 && t.attempt_start > 0) return {Outcome::kComplete, {}};
-  Error e = MakeError(ErrorCode::kNetwork,
-                      "HTTP " + std::to_string(code) + " for " + t.url);
-  return {RetryableStatus(code) ? Outcome::kRetry : Outcome::kFail, e};
-}
-
-void ConfigureHandle(CURL* h, Transfer& t, const std::string& url, const FetchOptions& opts) {
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(h, CURLOPT_MAXREDIRS, opts.max_redirects);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, t.is_http ? "http,https" : "file");
-  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  ApplyTransferDefaults(h, {opts.connect_timeout_seconds, opts.low_speed_limit_bytes, opts.low_speed_time_seconds});
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnWrite);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-}
-
-// Downloads into the (locked) part file until complete, retrying with backoff.
-Status DownloadInto(Transfer& t, const FetchOptions& opts) {
-  Error last;
-  for (int attempt = 1; attempt <= opts.max_attempts; ++attempt) {
-    AttemptResult r = RunAttempt(t);
-    if (r.outcome == Outcome::kComplete) return OkStatus();
-    if (r.outcome == Outcome::kFail) return r.error;
-    last = r.error;
-    if (attempt == opts.max_attempts) break;
-    auto delay = opts.backoff_base * (1LL << std::min(attempt - 1, 20));
-    delay = std::min<std::chrono::milliseconds>(delay, opts.backoff_max);
-    t.ctx->Report("sources", "retrying " + t.url + " (" + last.message + ")");
-    std::this_thread::sleep_for(delay);
-  }
-  last.message += " (gave up after " + std::to_string(opts.max_attempts) + " attempts)";
-  return last;
+// Downloads into the (locked) part file, which holds `offset` bytes already; returns the
+// bytes it holds at the end.
+Result<std::uint64_t> DownloadInto(const std::string& url, std::uint64_t offset, FileSink& sink,
+                                   const BuildContext& ctx, const FetchOptions& opts) {
+  transfer::DownloadOptions d;
+  d.retry = {opts.max_attempts, opts.backoff_base, opts.backoff_max};
+  d.limits = {opts.connect_timeout_seconds, opts.low_speed_limit_bytes, opts.low_speed_time_seconds};
+  d.max_redirects = opts.max_redirects;
+  d.on_retry = [&](const Error& why) { ctx.Report("sources", "retrying " + url + " (" + why.message + ")"); };
+  std::uint64_t last_report = offset;
+  d.on_progress = [&](std::uint64_t held, std::uint64_t total) {
+    if (held - last_report < kReportEvery) return;
+    last_report = held;
+    ctx.Report("sources", "downloading " + url, held, total);
+  };
+  return transfer::Download(url, offset, sink, d);
 }
 
 Status Publish(int fd, const fs::path& from, const fs::path& to) {
@@ -298,20 +156,13 @@ Result<fs::path> FetchUnpinned(const FetchRequest& req, const BuildContext& ctx,
   fs::path part = tmp_dir / ("unpinned-" + UniqueSuffix() + ".part");
   UniqueFd fd(::open(part.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (fd.get() < 0) return MakeError(ErrorCode::kIo, "cannot create " + part.string() + ": " + Errno());
-  KILN_ASSIGN_OR_RETURN(CurlEasy h, NewCurlEasy());
-  Transfer t;
-  t.curl = h.get();
-  t.fd = fd.get();
-  t.is_http = false;
-  t.ctx = &ctx;
-  t.url = req.url;
-  ConfigureHandle(h.get(), t, req.url, opts);
-  Status s = DownloadInto(t, opts);
+  FileSink sink(fd.get(), part.string());
+  auto s = DownloadInto(req.url, 0, sink, ctx, opts);
   if (!s.ok()) {
     ::unlink(part.c_str());
     return std::move(s).error();
   }
-  Digest d = t.hasher.Finish();
+  Digest d = sink.hasher.Finish();
   fs::path blob = BlobPath(ctx.cache_dir, ToHex(d));
   Status p = Publish(fd.get(), part, blob);
   if (!p.ok()) {
@@ -343,7 +194,7 @@ Result<fs::path> Fetch(const FetchRequest& req, const BuildContext& ctx) {
 Result<fs::path> Fetch(const FetchRequest& req, const BuildContext& ctx, const FetchOptions& opts) {
   if (ctx.cache_dir.empty()) return MakeError(ErrorCode::kUsage, "no cache directory configured");
   KILN_TRY(EnsurePrivateDir(ctx.cache_dir));
-  KILN_ASSIGN_OR_RETURN(ParsedUrl url, ParseUrl(req.url));
+  KILN_ASSIGN_OR_RETURN(transfer::ParsedUrl url, transfer::ParseUrl(req.url));
   const bool is_http = url.scheme == "http" || url.scheme == "https";
   if (!is_http && url.scheme != "file")
     return MakeError(ErrorCode::kInput, "unsupported URL scheme '" + url.scheme + "' in " + req.url +
@@ -376,39 +227,32 @@ Result<fs::path> Fetch(const FetchRequest& req, const BuildContext& ctx, const F
     return blob;
   }
 
-  KILN_ASSIGN_OR_RETURN(CurlEasy h, NewCurlEasy());
-  Transfer t;
-  t.curl = h.get();
-  t.fd = fd.get();
-  t.is_http = is_http;
-  t.ctx = &ctx;
-  t.url = req.url;
-  KILN_ASSIGN_OR_RETURN(t.offset, HashExisting(fd.get(), t.hasher, part));
-  const bool resumed = t.offset > 0;
-  if (resumed) ctx.Report("sources", "resuming " + req.url + " at byte " + std::to_string(t.offset));
+  FileSink sink(fd.get(), part.string());
+  KILN_ASSIGN_OR_RETURN(std::uint64_t offset, HashExisting(fd.get(), sink.hasher, part));
+  const bool resumed = offset > 0;
+  if (resumed) ctx.Report("sources", "resuming " + req.url + " at byte " + std::to_string(offset));
   else ctx.Report("sources", "downloading " + req.url);
-  ConfigureHandle(h.get(), t, req.url, opts);
 
-  Status s = DownloadInto(t, opts);
-  if (!s.ok()) {
-    if (t.offset == 0) ::unlink(part.c_str());  // else keep it: the next fetch resumes it
-    return std::move(s).error();
+  auto held = DownloadInto(req.url, offset, sink, ctx, opts);
+  if (!held.ok()) {
+    if (::lseek(fd.get(), 0, SEEK_END) == 0) ::unlink(part.c_str());  // else keep it: the next fetch resumes it
+    return std::move(held).error();
   }
-  Digest actual = t.hasher.Finish();
+  Digest actual = sink.hasher.Finish();
   if (ToHex(actual) != hex && resumed) {
     // What an earlier run left may be stale (the server's file changed): one clean retry.
     ctx.Report("sources", "restarting " + req.url + " from the beginning");
-    if (!t.Truncate()) return MakeError(ErrorCode::kIo, "cannot truncate " + part.string());
-    Status again = DownloadInto(t, opts);
-    if (!again.ok()) return std::move(again).error();
-    actual = t.hasher.Finish();
+    KILN_TRY(sink.Restart());
+    held = DownloadInto(req.url, 0, sink, ctx, opts);
+    if (!held.ok()) return std::move(held).error();
+    actual = sink.hasher.Finish();
   }
   if (ToHex(actual) != hex) {
     ::unlink(part.c_str());  // never keep bytes that failed verification
     return MismatchError(req.url, hex, actual);
   }
   KILN_TRY(Publish(fd.get(), part, blob));
-  ctx.Report("sources", "cached " + req.url, t.offset, t.offset);
+  ctx.Report("sources", "cached " + req.url, *held, *held);
   return blob;
 }
 

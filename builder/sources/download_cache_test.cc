@@ -6,26 +6,16 @@
 #include <thread>
 
 #include "builder/common/files.h"
-#include "builder/sources/test_http_server.h"
+#include "builder/transfer/test_http_server.h"
 
 namespace kiln::sources {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::TestHttpServer;
+using transfer::testing::TestHttpServer;
 
 // 3 MiB of deterministic, incompressible-looking bytes.
-std::string Body(char salt = 0) {
-  std::string s(3 << 20, '\0');
-  std::uint32_t x = 2463534242u + static_cast<std::uint32_t>(salt);
-  for (auto& c : s) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x);
-  }
-  return s;
-}
+std::string Body(char salt = 0) { return transfer::testing::PseudoRandomBytes(3 << 20, salt); }
 
 class DownloadCacheTest : public ::testing::Test {
  protected:

@@ -62,9 +62,29 @@ std::vector<std::string> BuildQemuArgv(const QemuCommand& c) {
   // signal=on: Ctrl-C on an attached terminal stops kiln boot (and with it the VM).
   a.insert(a.end(), {"-chardev", "stdio,id=console,signal=on", "-serial", "chardev:console"});
   if (!c.qmp_socket.empty()) a.insert(a.end(), {"-qmp", "unix:" + c.qmp_socket.string() + ",server=on,wait=off"});
+  if (!c.guest_forward_command.empty()) {
+    a.insert(a.end(), {"-netdev", "user,id=net0,restrict=on,guestfwd=tcp:" + c.guest_forward_address + "-cmd:" +
+                                      GuestForwardCommand(c.guest_forward_command),
+                       "-device", "virtio-net-pci,netdev=net0"});
+  }
   if (c.no_reboot) a.push_back("-no-reboot");
   a.insert(a.end(), c.extra_args.begin(), c.extra_args.end());
   return a;
+}
+
+std::string GuestForwardCommand(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& s : argv) {
+    if (!out.empty()) out += ' ';
+    out += '\'';
+    for (char ch : s) {
+      if (ch == '\'') out += "'\\''";
+      else if (ch == ',') out += ",,";
+      else out += ch;
+    }
+    out += '\'';
+  }
+  return out;
 }
 
 std::string QuoteArgv(const std::vector<std::string>& argv) {

@@ -45,12 +45,20 @@ struct QemuCommand {
   unsigned cpus = 2;
   bool no_reboot = false;                // a guest reboot ends QEMU instead
   std::filesystem::path qmp_socket;      // empty: no QMP
+  // With a command: a user-mode network card whose guest may only reach `guest_address`
+  // (restrict=on), each TCP connection to it handed to a new `guest_forward_command` process.
+  std::string guest_forward_address = "10.0.2.100:80";
+  std::vector<std::string> guest_forward_command;
   std::vector<std::string> extra_args;   // appended verbatim (--qemu-arg)
 };
 
 // The full argv; argv[0] is the binary name (looked up in PATH). The serial console is QEMU's
 // stdout (chardev stdio); no display, no default devices.
 std::vector<std::string> BuildQemuArgv(const QemuCommand& c);
+
+// The guest forward command as QEMU's option parser and libslirp's shell-style splitting read it:
+// each word single-quoted, commas doubled.
+std::string GuestForwardCommand(const std::vector<std::string>& argv);
 
 // Quotes an argv for a log line ("qemu-system-x86_64 -machine q35 ...").
 std::string QuoteArgv(const std::vector<std::string>& argv);

@@ -70,6 +70,18 @@ TEST(QemuCommand, X86Argv) {
   EXPECT_FALSE(HasPair(a, "-device", "virtio-blk-pci,drive=disk0,bootindex=1"));
 }
 
+TEST(QemuCommand, GuestForwardIsTheOnlyNetwork) {
+  QemuCommand c = Sample();
+  auto plain = BuildQemuArgv(c);
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), "-netdev"), 0);
+  c.guest_forward_command = {"/usr/bin/kiln", "serve-connection", "/srv/a,b's"};
+  auto a = BuildQemuArgv(c);
+  EXPECT_TRUE(HasPair(a, "-netdev",
+                      "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:'/usr/bin/kiln' 'serve-connection' "
+                      "'/srv/a,,b'\\''s'"));
+  EXPECT_TRUE(HasPair(a, "-device", "virtio-net-pci,netdev=net0"));
+}
+
 TEST(QemuCommand, Profiles) {
   EXPECT_EQ(ProfileFor("aarch64")->qemu_binary, "qemu-system-aarch64");
   EXPECT_EQ(ProfileFor("aarch64")->machine, "virt");

@@ -108,6 +108,14 @@ ConsoleVerdict ConsoleWatcher::Observe(const std::string& line) {
     if (std::find(allowed_.begin(), allowed_.end(), f.id) != allowed_.end()) continue;
     if (std::regex_search(line, f.regex)) return {ConsoleSignal::kFailure, f.id, f.reason, line};
   }
+  if (in_order_) {
+    if (next_expect_ < expect_.size() && std::regex_search(line, expect_[next_expect_])) {
+      expect_met_[next_expect_++] = true;
+      if (next_expect_ == expect_.size()) return {ConsoleSignal::kReady, "ready", "every --expect matched in order", line};
+    }
+    if (expect_.empty()) in_order_ = false;  // nothing to follow: the first ready line decides
+    else return {};
+  }
   for (std::size_t i = 0; i < expect_.size(); ++i)
     if (!expect_met_[i] && std::regex_search(line, expect_[i])) expect_met_[i] = true;
   if (!ready_line_) {

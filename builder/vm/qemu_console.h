@@ -69,6 +69,11 @@ class ConsoleWatcher {
   ConsoleWatcher(ConsolePatterns patterns, std::vector<std::regex> expect,
                  std::vector<std::string> allowed_failures, std::size_t tail_lines = 40);
 
+  // Across reboots (kiln boot --follow-reboots): `expect` is a sequence, each pattern matched
+  // only after the one before it, and kReady comes when the last one matches; ready lines of
+  // the boots on the way do not end the run.
+  void ExpectInOrder() { in_order_ = true; }
+
   // `line` must be cleaned already.
   ConsoleVerdict Observe(const std::string& line);
 
@@ -86,6 +91,8 @@ class ConsoleWatcher {
   std::deque<std::string> tail_;
   std::size_t lines_seen_ = 0;
   std::optional<std::string> ready_line_;
+  bool in_order_ = false;
+  std::size_t next_expect_ = 0;
 };
 
 }  // namespace kiln::vm

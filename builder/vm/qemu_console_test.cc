@@ -90,6 +90,28 @@ TEST(ConsoleWatcher, ExpectationsMustAllMatchBeforeReady) {
   EXPECT_EQ(w.lines_seen(), 4u);
 }
 
+TEST(ConsoleWatcher, InOrderExpectationsFollowRebootsUntilTheLast) {
+  std::vector<std::regex> expect = {CompilePattern("running 2").value(), CompilePattern("running 3").value(),
+                                    CompilePattern("running 2").value()};
+  ConsoleWatcher w(DefaultConsolePatterns(), expect, {});
+  w.ExpectInOrder();
+  EXPECT_EQ(w.Observe("running 3").signal, ConsoleSignal::kNone);  // out of order: not counted
+  EXPECT_EQ(w.Observe("[  OK  ] Reached target multi-user.target - Multi-User System.").signal, ConsoleSignal::kNone);
+  EXPECT_EQ(w.Observe("running 2").signal, ConsoleSignal::kNone);
+  EXPECT_EQ(w.Observe("running 3").signal, ConsoleSignal::kNone);
+  EXPECT_EQ(w.UnmetExpectations(), std::vector<std::size_t>{2});
+  ConsoleVerdict v = w.Observe("running 2 again");
+  EXPECT_EQ(v.signal, ConsoleSignal::kReady);
+  EXPECT_EQ(v.line, "running 2 again");
+  EXPECT_EQ(w.Observe("Kernel panic - not syncing: x").signal, ConsoleSignal::kFailure);
+}
+
+TEST(ConsoleWatcher, InOrderWithoutExpectationsIsTheFirstReadyLine) {
+  ConsoleWatcher w(DefaultConsolePatterns(), {}, {});
+  w.ExpectInOrder();
+  EXPECT_EQ(w.Observe("[  OK  ] Reached target multi-user.target - Multi-User System.").signal, ConsoleSignal::kReady);
+}
+
 TEST(ConsoleWatcher, CustomFailurePatternAndBadRegex) {
   auto p = DefaultConsolePatterns();
   auto re = CompilePattern("appliance: (fatal|crash)");

@@ -73,6 +73,8 @@ class Run {
   void OnStderr(std::string_view bytes);
   void Fail(std::string id, std::string reason, std::string line);
   void StartPowerOff(std::optional<QmpClient>& qmp);
+  void ResetIfAsked(std::optional<QmpClient>& qmp);
+  void ReadServeLog();
 
   const BootOptions& o_;
   const std::function<void(const BootEvent&)>& on_event_;
@@ -86,6 +88,18 @@ class Run {
   BootOutcome out_;
   bool decided_ = false;
   bool want_power_off_ = false;
+  std::vector<std::regex> reset_on_;
+  std::vector<bool> reset_done_;
+  std::string want_reset_;  // the line that asked for a reset
+  std::ifstream serve_log_;
+  std::string serve_pending_;
+
+ public:
+  void SetResetPatterns(std::vector<std::regex> r) {
+    reset_done_.assign(r.size(), false);
+    reset_on_ = std::move(r);
+  }
+  void SetServeLog(const fs::path& p) { serve_log_.open(p, std::ios::binary); }
 };
 
 void Run::OnConsole(std::string_view bytes, std::ofstream* log) {
@@ -97,6 +111,11 @@ void Run::OnConsole(std::string_view bytes, std::ofstream* log) {
 void Run::OnConsoleLine(const std::string& raw) {
   std::string line = CleanConsoleLine(raw);
   Emit(BootEventKind::kConsoleLine, line);
+  for (std::size_t i = 0; i < reset_on_.size(); ++i)
+    if (!reset_done_[i] && phase_ == Phase::kBooting && std::regex_search(line, reset_on_[i])) {
+      reset_done_[i] = true;
+      want_reset_ = line;
+    }
   if (auto p = phases_.Feed(line); p && on_event_)
     on_event_(BootEvent{BootEventKind::kPhase, BootPhaseName(*p), *p, SecondsSince(start_)});
   if (!o_.check) {
@@ -156,6 +175,35 @@ void Run::StartPowerOff(std::optional<QmpClient>& qmp) {
   if (!r.ok()) Emit(BootEventKind::kLog, "system_powerdown failed: " + r.error().ToString());
 }
 
+void Run::ResetIfAsked(std::optional<QmpClient>& qmp) {
+  if (want_reset_.empty()) return;
+  Emit(BootEventKind::kLog, "resetting the VM without warning (--reset-on matched: " + want_reset_ + ")");
+  want_reset_.clear();
+  if (!qmp) {
+    Fail("reset", "cannot reset the VM: no QMP connection", "");
+    return;
+  }
+  auto r = qmp->Execute("system_reset");
+  if (!r.ok()) Fail("reset", "system_reset failed: " + r.error().ToString(), "");
+}
+
+// The serving processes append one line per request; complete lines become log events.
+void Run::ReadServeLog() {
+  if (!serve_log_.is_open()) return;
+  char buf[4096];
+  for (;;) {
+    serve_log_.read(buf, sizeof buf);
+    std::streamsize n = serve_log_.gcount();
+    if (n <= 0) break;
+    serve_pending_.append(buf, static_cast<std::size_t>(n));
+  }
+  serve_log_.clear();  // at the end of what exists so far; later appends are read next time
+  for (std::size_t nl; (nl = serve_pending_.find('\n')) != std::string::npos;) {
+    Emit(BootEventKind::kLog, "served " + CleanConsoleLine(serve_pending_.substr(0, nl)));
+    serve_pending_.erase(0, nl + 1);
+  }
+}
+
 BootOutcome Run::Execute(QemuProcess& qemu, std::optional<QmpClient>& qmp, std::ofstream* log, BootOutcome outcome) {
   out_ = std::move(outcome);
   std::optional<Clock::time_point> timeout;
@@ -176,6 +224,8 @@ BootOutcome Run::Execute(QemuProcess& qemu, std::optional<QmpClient>& qmp, std::
       if (!chunk.empty()) OnStderr(chunk);
     }
     if (want_power_off_) StartPowerOff(qmp);
+    ResetIfAsked(qmp);
+    ReadServeLog();
 
     std::optional<int> status = qemu.TryWait();
     if (status) {
@@ -263,7 +313,7 @@ Result<BootOutcome> BootImage(const BootOptions& o, const std::function<void(con
   cmd.cpus = o.cpus;
   // A guest that reboots itself before its target is reached is a failure in check mode; an
   // attached user may reboot freely.
-  cmd.no_reboot = o.check;
+  cmd.no_reboot = o.check && !o.follow_reboots;
   cmd.extra_args = o.qemu_args;
 
   std::vector<std::regex> expect, fail_on;
@@ -277,6 +327,14 @@ Result<BootOutcome> BootImage(const BootOptions& o, const std::function<void(con
     patterns.failure.push_back({"custom", "console matched --fail-on '" + f + "'", std::move(re)});
   }
 
+  std::vector<std::regex> reset_on;
+  for (const auto& e : o.reset_on) {
+    KILN_ASSIGN_OR_RETURN(auto re, CompilePattern(e));
+    reset_on.push_back(std::move(re));
+  }
+  if (!o.serve_dir.empty() && !fs::is_directory(o.serve_dir))
+    return MakeError(ErrorCode::kUsage, "--serve: " + o.serve_dir.string() + " is not a directory");
+
   KILN_ASSIGN_OR_RETURN(AccelChoice accel, ChooseAccel(o.accel, profile, fw));
   cmd.accel = accel.accel;
   log_event(std::string("accelerator: ") + AccelName(accel.accel) + " (" + accel.note + ")");
@@ -287,6 +345,12 @@ Result<BootOutcome> BootImage(const BootOptions& o, const std::function<void(con
   KILN_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create(parent, "kiln-boot"));
   KILN_ASSIGN_OR_RETURN(cmd.firmware_vars, CopyFirmwareVars(fw, tmp.path()));
   cmd.qmp_socket = tmp.path() / "qmp.sock";
+  const fs::path serve_log = tmp.path() / "serve.log";
+  if (!o.serve_dir.empty()) {
+    KILN_TRY(WriteFile(serve_log, ""));
+    cmd.guest_forward_command = {o.serve_program.string(), "serve-connection", fs::absolute(o.serve_dir).string(), "--log",
+                                 serve_log.string()};
+  }
 
   std::unique_ptr<std::ofstream> log;
   if (!o.serial_log.empty()) {
@@ -312,7 +376,10 @@ Result<BootOutcome> BootImage(const BootOptions& o, const std::function<void(con
     }
   }
   ConsoleWatcher watcher(std::move(patterns), std::move(expect), o.allow_failures);
+  if (o.follow_reboots) watcher.ExpectInOrder();
   Run run(o, on_event, std::move(watcher));
+  run.SetResetPatterns(std::move(reset_on));
+  if (!o.serve_dir.empty()) run.SetServeLog(serve_log);
   BootOutcome result = run.Execute(qemu, qmp, log.get(), std::move(outcome));
   return result;
 }

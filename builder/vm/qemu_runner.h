@@ -42,6 +42,17 @@ struct BootOptions {
   bool inherit_stdin = false;                  // attached mode: the terminal types into the console
   std::filesystem::path firmware_code, firmware_vars;  // override the OVMF search
   const std::atomic<bool>* cancel = nullptr;   // set by a signal handler: stop the VM
+  // Check mode across reboots: the guest may reboot; `expect` is matched as a sequence and the
+  // run succeeds when its last pattern matches (see ConsoleWatcher::ExpectInOrder).
+  bool follow_reboots = false;
+  // Each pattern, the first time a console line matches it, resets the VM at once (QMP
+  // system_reset: the guest loses power without warning, its disk keeps what reached it).
+  std::vector<std::string> reset_on;
+  // Serves this directory read-only to the guest at http://10.0.2.100/ (a user-mode network
+  // card that reaches nothing else; no host port is opened): each connection runs
+  // `serve_program serve-connection DIR --log FILE` (kiln itself). Requests show as kLog events.
+  std::filesystem::path serve_dir;
+  std::filesystem::path serve_program;
 };
 
 enum class BootEventKind {

@@ -1,5 +1,5 @@
 // A tiny HTTP/1.1 file server on 127.0.0.1 for the download tests (header-only, test use
-// only). It serves one body for every path, honours "Range: bytes=N-", and can be told to
+// only; download and download-cache tests). It serves one body for every path, honours "Range: bytes=N-", and can be told to
 // misbehave: answer 500 a number of times, drop the connection half way once, answer a fixed
 // status (404), or serve other bytes than the test expects.
 #pragma once
@@ -11,13 +11,28 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
+#include <map>
 #include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-namespace kiln::sources::testing {
+namespace kiln::transfer::testing {
+
+// Deterministic, incompressible-looking bytes (xorshift32) for download bodies.
+inline std::string PseudoRandomBytes(std::size_t n, char salt = 0) {
+  std::string s(n, '\0');
+  std::uint32_t x = 2463534242u + static_cast<std::uint32_t>(salt);
+  for (auto& c : s) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    c = static_cast<char>(x);
+  }
+  return s;
+}
 
 class TestHttpServer {
  public:
@@ -62,6 +77,10 @@ class TestHttpServer {
   std::atomic<bool> drop_half_once{false};
   std::atomic<int> status{200};          // e.g. 404: every request gets this status
   std::atomic<int> delay_ms{0};          // pause before answering (concurrency tests)
+  std::atomic<bool> ignore_range{false};  // answer every request with the whole body (200)
+  // Bodies by request path ("/index.p7s"); a path not in it gets the constructor's body, or
+  // 404 when the map is not empty. Fill it before the first request.
+  std::map<std::string, std::string> files;
 
   // Observations.
   std::atomic<int> requests{0};
@@ -102,29 +121,38 @@ class TestHttpServer {
     }
     ++requests;
     if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
+    const std::string* served = &body_;
+    int missing = 0;
+    if (!files.empty()) {
+      const auto sp1 = req.find(' '), sp2 = req.find(' ', sp1 + 1);
+      const auto it = files.find(req.substr(sp1 + 1, sp2 - sp1 - 1));
+      if (it != files.end()) served = &it->second;
+      else missing = 404;
+    }
     long long start = 0;
     auto pos = req.find("Range: bytes=");
     if (pos != std::string::npos) {
       start = std::atoll(req.c_str() + pos + 13);
       last_range_start = start;
       ++range_requests;
+      if (ignore_range) start = 0;
     }
     std::string head;
     std::string body;
-    int code = status.load();
+    int code = missing ? missing : status.load();
     if (fail_500 > 0) {
       --fail_500;
       code = 500;
     }
     bool drop = false;
-    const long long size = static_cast<long long>(body_.size());
+    const long long size = static_cast<long long>(served->size());
     if (code != 200) {
       body = "error " + std::to_string(code) + "\n";
       head = "HTTP/1.1 " + std::to_string(code) + " Error\r\n";
     } else if (start >= size && start > 0) {
       head = "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */" + std::to_string(size) + "\r\n";
     } else {
-      body = body_.substr(static_cast<std::size_t>(start));
+      body = served->substr(static_cast<std::size_t>(start));
       head = start > 0 ? "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " + std::to_string(start) +
                              "-" + std::to_string(size - 1) + "/" + std::to_string(size) + "\r\n"
                        : "HTTP/1.1 200 OK\r\n";
@@ -146,4 +174,4 @@ class TestHttpServer {
   std::vector<std::thread> workers_;
 };
 
-}  // namespace kiln::sources::testing
+}  // namespace kiln::transfer::testing

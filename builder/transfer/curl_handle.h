@@ -1,6 +1,6 @@
 // RAII owners for libcurl's C handles (CURL*, curl_slist*, CURLU*), the one-time global
 // initialisation and the transfer settings every kiln transfer shares. Used by the download
-// cache and the registry client, the only two places kiln talks to libcurl.
+// cache, the registry client and the update agent (through download.h).
 #pragma once
 
 #include <curl/curl.h>
@@ -10,7 +10,7 @@
 
 #include "builder/common/result.h"
 
-namespace kiln::sources {
+namespace kiln::transfer {
 
 struct CurlEasyDeleter {
   void operator()(CURL* h) const { curl_easy_cleanup(h); }
@@ -47,4 +47,4 @@ struct ParsedUrl {
 };
 Result<ParsedUrl> ParseUrl(const std::string& url);
 
-}  // namespace kiln::sources
+}  // namespace kiln::transfer

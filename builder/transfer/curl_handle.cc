@@ -1,8 +1,8 @@
-#include "builder/sources/curl_handle.h"
+#include "builder/transfer/curl_handle.h"
 
 #include <mutex>
 
-namespace kiln::sources {
+namespace kiln::transfer {
 
 Result<CurlEasy> NewCurlEasy() {
   static std::once_flag once;
@@ -50,4 +50,4 @@ Result<ParsedUrl> ParseUrl(const std::string& url) {
   return parsed;
 }
 
-}  // namespace kiln::sources
+}  // namespace kiln::transfer
