@@ -49,8 +49,8 @@ int RunRebuild(const GlobalOptions& g, const RebuildOptions& o) {
       rebuild::CompareRebuild(*recorded, o.manifest.parent_path(), built->manifest, req.out_dir, !o.key.empty());
   if (const auto& m = c.mismatch) {
     if (g.json) {
-      nlohmann::json j = {{"ok", false}, {"artifact", m->artifact}, {"problem", m->problem}, {"cause", m->cause},
-                          {"diff", m->diff}};
+      nlohmann::json j = {
+          {"ok", false}, {"artifact", m->artifact}, {"problem", m->problem}, {"cause", m->cause}, {"diff", m->diff}};
       std::printf("%s\n", j.dump(2).c_str());
     } else {
       std::fprintf(stderr, "kiln: rebuild differs: %s: %s\n", m->artifact.c_str(), m->problem.c_str());

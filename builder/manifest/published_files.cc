@@ -12,7 +12,8 @@ Result<PublishedFiles> ReadPublishedFiles(const fs::path& out_dir) {
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
   if (!ec && size > kMaxSha256SumsSize)
-    return MakeError(ErrorCode::kInput, path.string() + " is larger than " + std::to_string(kMaxSha256SumsSize) + " bytes");
+    return MakeError(ErrorCode::kInput,
+                     path.string() + " is larger than " + std::to_string(kMaxSha256SumsSize) + " bytes");
   KILN_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   KILN_ASSIGN_OR_RETURN(std::vector<ArtifactEntry> sums, ParseSha256Sums(text));
   PublishedFiles out;

@@ -15,8 +15,8 @@
 namespace kiln::manifest {
 
 struct PublishedFiles {
-  std::vector<ArtifactEntry> files;              // top-level files, in SHA256SUMS order, sizes from disk
-  std::map<std::string, std::size_t> layouts;    // "NAME_VERSION.oci/" -> how many files it holds
+  std::vector<ArtifactEntry> files;            // top-level files, in SHA256SUMS order, sizes from disk
+  std::map<std::string, std::size_t> layouts;  // "NAME_VERSION.oci/" -> how many files it holds
 };
 
 // kInput when SHA256SUMS is missing, too large or not in sha256sum format.

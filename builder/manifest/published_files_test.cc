@@ -12,9 +12,9 @@ namespace fs = std::filesystem;
 TEST(ReadPublishedFiles, FilesWithSizesAndLayoutsCounted) {
   TempDir tmp = TempDir::Create().value();
   ASSERT_TRUE(WriteFile(tmp.path() / "a_1.raw", "12345").ok());
-  ASSERT_TRUE(WriteFile(tmp.path() / "SHA256SUMS",
-                        std::string(64, 'a') + "  a_1.oci/blobs/sha256/x\n" + std::string(64, 'b') +
-                            "  a_1.oci/index.json\n" + std::string(64, 'c') + "  a_1.raw\n")
+  ASSERT_TRUE(WriteFile(tmp.path() / "SHA256SUMS", std::string(64, 'a') + "  a_1.oci/blobs/sha256/x\n" +
+                                                       std::string(64, 'b') + "  a_1.oci/index.json\n" +
+                                                       std::string(64, 'c') + "  a_1.raw\n")
                   .ok());
   auto r = ReadPublishedFiles(tmp.path());
   ASSERT_TRUE(r.ok()) << r.error().message;

@@ -20,8 +20,14 @@ oci::OciOptions OciOptionsFor(const recipe::Recipe& r, std::int64_t source_date_
 
 sources::DebianBaseSpec DebianBaseFor(const recipe::Recipe& r) {
   const recipe::BaseSection& b = r.base;
-  return {b.suite, b.variant, b.packages, b.components, b.mirror, {b.apt.options, b.apt.keyrings},
-          r.image.architecture, r.boot.loader != recipe::BootLoader::kNone};
+  return {b.suite,
+          b.variant,
+          b.packages,
+          b.components,
+          b.mirror,
+          {b.apt.options, b.apt.keyrings},
+          r.image.architecture,
+          r.boot.loader != recipe::BootLoader::kNone};
 }
 
 }  // namespace kiln::pipeline

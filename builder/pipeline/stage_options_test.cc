@@ -34,8 +34,9 @@ TEST(OciOptionsFor, CarriesEveryContainerSetting) {
   EXPECT_EQ(o.compression, oci::LayerCompression::kZstd);
   EXPECT_EQ(o.layers, oci::LayerMode::kPerSource);
   ASSERT_TRUE(o.container.has_value());
-  EXPECT_EQ(*o.container, (oci::ContainerConfig{{"/usr/bin/app"}, {"--serve"}, {"A=1"}, "1000:1000", "/srv",
-                                                 {"8080/tcp"}, {{"k", "v"}}}));
+  EXPECT_EQ(
+      *o.container,
+      (oci::ContainerConfig{{"/usr/bin/app"}, {"--serve"}, {"A=1"}, "1000:1000", "/srv", {"8080/tcp"}, {{"k", "v"}}}));
 }
 
 TEST(OciOptionsFor, NoContainerSectionMeansDefaults) {

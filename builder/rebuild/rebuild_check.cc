@@ -53,10 +53,11 @@ std::vector<manifest::ArtifactEntry> ComparisonOrder(std::vector<manifest::Artif
   auto rank = [](const std::string& n) {
     return artifacts::HasRole(n, artifacts::Role::kRootFilesystem) ? 0
            : artifacts::HasRole(n, artifacts::Role::kDiskImage)    ? 1
-                                                                    : 2;
+                                                                   : 2;
   };
-  std::stable_sort(artifacts.begin(), artifacts.end(),
-                   [&](const manifest::ArtifactEntry& x, const manifest::ArtifactEntry& y) { return rank(x.name) < rank(y.name); });
+  std::stable_sort(
+      artifacts.begin(), artifacts.end(),
+      [&](const manifest::ArtifactEntry& x, const manifest::ArtifactEntry& y) { return rank(x.name) < rank(y.name); });
   return artifacts;
 }
 
@@ -70,8 +71,10 @@ RebuildComparison CompareRebuild(const manifest::BuildManifest& recorded, const 
     if (artifacts::DependsOnSigningKey(a.name) && !signed_rebuild) continue;  // cannot match
     auto it = now.find(a.name);
     std::string problem;
-    if (it == now.end()) problem = "not produced by the rebuild";
-    else if (it->second != a.sha256) problem = "sha256 " + it->second + " differs from the recorded " + a.sha256;
+    if (it == now.end())
+      problem = "not produced by the rebuild";
+    else if (it->second != a.sha256)
+      problem = "sha256 " + it->second + " differs from the recorded " + a.sha256;
     if (problem.empty()) {
       ++out.identical;
       continue;

@@ -34,8 +34,8 @@ struct ArtifactMismatch {
 };
 
 struct RebuildComparison {
-  int identical = 0;                        // artifacts compared and equal (up to the first mismatch)
-  std::optional<ArtifactMismatch> mismatch; // the first difference
+  int identical = 0;                         // artifacts compared and equal (up to the first mismatch)
+  std::optional<ArtifactMismatch> mismatch;  // the first difference
 };
 
 // Compares every recorded artifact with the rebuild's. When the rebuild is unsigned, the

@@ -27,17 +27,20 @@ TEST(ExplainInputChange, FirstChangedVanishedOrNewInput) {
 }
 
 TEST(ComparisonOrder, RootThenDiskThenTheRestAsRecorded) {
-  auto order = ComparisonOrder({{"os_1.bmap", 0, ""}, {"os_1.raw", 0, ""}, {"os_1.spdx.json", 0, ""},
-                                {"os_1.root.squashfs", 0, ""}, {"os_1.efi", 0, ""}});
+  auto order = ComparisonOrder({{"os_1.bmap", 0, ""},
+                                {"os_1.raw", 0, ""},
+                                {"os_1.spdx.json", 0, ""},
+                                {"os_1.root.squashfs", 0, ""},
+                                {"os_1.efi", 0, ""}});
   std::vector<std::string> names;
   for (auto& a : order) names.push_back(a.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"os_1.root.squashfs", "os_1.raw", "os_1.bmap", "os_1.spdx.json",
-                                             "os_1.efi"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"os_1.root.squashfs", "os_1.raw", "os_1.bmap", "os_1.spdx.json", "os_1.efi"}));
 }
 
 TEST(CompareRebuild, IdenticalUnsignedRebuildSkipsKeyDependentFiles) {
-  auto recorded = WithArtifacts({{"os_1.root.squashfs", 1, "r"}, {"os_1.intoto.json", 1, "p"},
-                                 {"os_1.root.roothash.p7s", 1, "s"}});
+  auto recorded =
+      WithArtifacts({{"os_1.root.squashfs", 1, "r"}, {"os_1.intoto.json", 1, "p"}, {"os_1.root.roothash.p7s", 1, "s"}});
   auto rebuilt = WithArtifacts({{"os_1.root.squashfs", 1, "r"}});
   RebuildComparison c = CompareRebuild(recorded, "/nonexistent", rebuilt, "/nonexistent", false);
   EXPECT_FALSE(c.mismatch);

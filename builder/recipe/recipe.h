@@ -137,7 +137,7 @@ struct SigningSection {
 // [container]: the OCI image config's runtime settings (the OCI stage's own type), and how
 // layers are cut and compressed.
 struct ContainerSection : oci::ContainerConfig {
-  oci::LayerMode layers = oci::LayerMode::kSingle;                    // single | per-source
+  oci::LayerMode layers = oci::LayerMode::kSingle;                   // single | per-source
   oci::LayerCompression compression = oci::LayerCompression::kGzip;  // gzip | zstd
   bool operator==(const ContainerSection&) const = default;
 };

@@ -39,9 +39,9 @@ Result<PublishResult> Publish(const fs::path& dir, const Reference& ref, const s
   Reference tagged = ref;
   tagged.tag = out.push.tag;
   if (auto sbom = SbomFor(dir, layout); !sbom.empty()) {
-    KILN_ASSIGN_OR_RETURN(PushedArtifact s,
-                          PushSbomReferrer(tagged, {out.push.media_type, out.push.manifest_digest, out.push.manifest_size},
-                                           sbom, opts));
+    KILN_ASSIGN_OR_RETURN(
+        PushedArtifact s,
+        PushSbomReferrer(tagged, {out.push.media_type, out.push.manifest_digest, out.push.manifest_size}, sbom, opts));
     out.sbom_referrer = s.manifest.digest;
     out.referrers_tag = ReferrersTag(out.push.manifest_digest);
   }

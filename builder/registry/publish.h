@@ -16,9 +16,9 @@ namespace kiln::registry {
 
 struct PublishResult {
   PushResult push;
-  std::string sbom_referrer;   // digest of the SBOM referrer manifest; empty when no SBOM was found
-  std::string referrers_tag;   // the fallback referrers index tag; empty without an SBOM
-  std::string signature_tag;   // the cosign signature's tag; empty when unsigned
+  std::string sbom_referrer;  // digest of the SBOM referrer manifest; empty when no SBOM was found
+  std::string referrers_tag;  // the fallback referrers index tag; empty without an SBOM
+  std::string signature_tag;  // the cosign signature's tag; empty when unsigned
 };
 
 // The SPDX SBOM that goes with `dir`: NAME_VERSION.spdx.json beside a layout
