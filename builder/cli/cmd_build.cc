@@ -1,19 +1,16 @@
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "builder/artifacts/artifacts.h"
 #include "builder/cli/commands.h"
 #include "builder/cli/event_renderer.h"
-#include "builder/common/files.h"
 #include "builder/common/size.h"
-#include "builder/manifest/build_manifest.h"
+#include "builder/manifest/published_files.h"
 #include "builder/pipeline/pipeline.h"
-#include "builder/pipeline/stage_options.h"
 #include "builder/recipe/recipe_parser.h"
-#include "builder/shared_cache/build_cache.h"
+#include "builder/shared_cache/registry_cache_hooks.h"
 #include "builder/sources/download_cache.h"
 
 namespace kiln::cli {
@@ -51,23 +48,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   cache.cache_to = o.cache_to;
   cache.cache_trust = o.cache_trust;
   cache.insecure = o.cache_insecure;
-  req.before_resolve = [&cache, &o](const recipe::Recipe& r, const BuildContext& c) -> Status {
-    // The build's key signs what --cache-to pushes and its certificate is trusted for
-    // --cache-from; the same precedence as the build's own signer (the pipeline has
-    // already checked that the two match).
-    cache.sign_key = !o.key.empty() ? o.key : r.signing.key;
-    cache.sign_cert = !o.cert.empty() ? o.cert : r.signing.certificate ? r.signing.certificate->string() : "";
-    cache.debian_base = pipeline::DebianBaseFor(r);
-    KILN_TRY(shared_cache::CheckRegistryCacheOptions(cache));
-    KILN_TRY(shared_cache::RestoreFromRegistryCache(r, c, cache));
-    return shared_cache::MarkBlockPackStart(c, cache);
-  };
-  req.after_build = [&cache](const recipe::Recipe& r, const BuildContext& c) {
-    return shared_cache::SaveBlocksToRegistryCache(r, c, cache);
-  };
-  req.after_resolve = [&cache](const recipe::Recipe& r, const BuildContext& c) {
-    return shared_cache::SaveToRegistryCache(r, c, cache);
-  };
+  shared_cache::AttachRegistryCache(req, cache);
   auto r = pipeline::Build(req);
   render.Flush();
   if (!r.ok()) return ReportError(g, r.error());
@@ -86,22 +67,11 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   std::printf("built %s %s into %s\n", m.image_name.c_str(), m.image_version.c_str(), r->out_dir.c_str());
   // Every published file, including the manifest, its signature and the provenance, as
   // SHA256SUMS lists them; files inside an OCI layout get one line for the layout.
-  auto sums_text = ReadFile(r->out_dir / artifacts::kChecksumsFileName);
-  if (!sums_text.ok()) return ReportError(g, sums_text.error());
-  auto sums = manifest::ParseSha256Sums(*sums_text);
-  if (!sums.ok()) return ReportError(g, sums.error());
-  std::map<std::string, std::size_t> layouts;
-  for (auto& a : *sums) {
-    auto slash = a.name.find('/');
-    if (slash != std::string::npos) {
-      ++layouts[a.name.substr(0, slash + 1)];
-      continue;
-    }
-    std::error_code ec;
-    auto size = std::filesystem::file_size(r->out_dir / a.name, ec);
-    std::printf("  %-44s %10s  sha256:%s\n", a.name.c_str(), FormatSize(size).c_str(), a.sha256.c_str());
-  }
-  for (auto& [dir, n] : layouts)
+  auto published = manifest::ReadPublishedFiles(r->out_dir);
+  if (!published.ok()) return ReportError(g, published.error());
+  for (auto& a : published->files)
+    std::printf("  %-44s %10s  sha256:%s\n", a.name.c_str(), FormatSize(a.size).c_str(), a.sha256.c_str());
+  for (auto& [dir, n] : published->layouts)
     std::printf("  %-44s %10zu files (digests in SHA256SUMS)\n", dir.c_str(), n);
   std::printf("  %-44s\n", std::string(artifacts::kChecksumsFileName).c_str());
   if (!m.root_hash.empty()) std::printf("root hash %s\n", m.root_hash.c_str());

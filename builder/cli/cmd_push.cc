@@ -3,13 +3,11 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
-#include "builder/artifacts/artifacts.h"
 #include "builder/cli/commands.h"
 #include "builder/registry/cosign.h"
 #include "builder/registry/disk_artifact.h"
-#include "builder/registry/referrers.h"
+#include "builder/registry/publish.h"
 #include "builder/registry/pull.h"
-#include "builder/registry/push.h"
 #include "signing/keys.h"
 
 namespace kiln::cli {
@@ -19,25 +17,6 @@ namespace {
 Error Usage(Error e) {
   e.code = ErrorCode::kUsage;
   return e;
-}
-
-// NAME_VERSION.spdx.json beside OUT/NAME_VERSION.oci, or the one in a build output directory.
-std::filesystem::path SbomFor(const std::filesystem::path& dir, bool layout) {
-  std::error_code ec;
-  if (layout) {
-    auto p = std::filesystem::absolute(dir).lexically_normal();
-    if (!p.has_filename()) p = p.parent_path();  // "out/app_1.0.oci/"
-    std::string name = p.filename().string();
-    const std::string base = artifacts::BaseOf(name, artifacts::Role::kOciLayout);
-    if (base.empty()) return {};
-    auto sbom = p.parent_path() / artifacts::FileName(artifacts::Role::kSpdxSbom, base);
-    return std::filesystem::is_regular_file(sbom, ec) ? sbom : std::filesystem::path();
-  }
-  auto manifest = registry::FindBuildManifest(dir);
-  if (!manifest.ok()) return {};
-  auto sbom = dir / artifacts::FileName(artifacts::Role::kSpdxSbom,
-                                       artifacts::BaseOf(manifest->filename().string(), artifacts::Role::kManifest));
-  return std::filesystem::is_regular_file(sbom, ec) ? sbom : std::filesystem::path();
 }
 
 }  // namespace
@@ -54,28 +33,11 @@ int RunPush(const GlobalOptions& g, const PushCommandOptions& o) {
   }
   registry::PushOptions opts;
   opts.insecure = o.insecure;
-  // An OCI layout goes as an image; a build output directory as a disk image artifact.
-  std::error_code ec;
-  const bool layout = std::filesystem::exists(o.oci_dir / "oci-layout", ec);
-  auto r = layout ? registry::PushLayout(o.oci_dir, *ref, opts) : registry::PushDiskImage(o.oci_dir, *ref, opts);
-  if (!r.ok()) return ReportError(g, r.error());
-  // The SPDX SBOM beside the layout (OUT/NAME_VERSION.spdx.json) or in the directory, as a referrer.
-  std::string sbom_digest;
-  if (auto sbom = SbomFor(o.oci_dir, layout); !sbom.empty()) {
-    registry::Reference tagged = *ref;
-    tagged.tag = r->tag;
-    auto s = registry::PushSbomReferrer(tagged, {r->media_type, r->manifest_digest, r->manifest_size}, sbom, opts);
-    if (!s.ok()) return ReportError(g, s.error());
-    sbom_digest = s->manifest.digest;
-  }
-  std::string sig_tag;
-  if (key) {
-    registry::Reference tagged = *ref;
-    tagged.tag = r->tag;
-    auto s = registry::PushCosignSignature(tagged, r->manifest_digest, *key, opts);
-    if (!s.ok()) return ReportError(g, s.error());
-    sig_tag = registry::CosignSignatureTag(r->manifest_digest);
-  }
+  auto published = registry::Publish(o.oci_dir, *ref, key, opts);
+  if (!published.ok()) return ReportError(g, published.error());
+  const registry::PushResult* r = &published->push;
+  const std::string& sig_tag = published->signature_tag;
+  const std::string& sbom_digest = published->sbom_referrer;
   if (g.json) {
     nlohmann::json j = {{"ok", true},
                         {"reference", r->reference},
@@ -87,7 +49,7 @@ int RunPush(const GlobalOptions& g, const PushCommandOptions& o) {
     if (!sig_tag.empty()) j["signature_tag"] = sig_tag;
     if (!sbom_digest.empty()) {
       j["sbom_referrer"] = sbom_digest;
-      j["referrers_tag"] = registry::ReferrersTag(r->manifest_digest);
+      j["referrers_tag"] = published->referrers_tag;
     }
     std::printf("%s\n", j.dump(2).c_str());
   } else {

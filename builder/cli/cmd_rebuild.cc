@@ -2,54 +2,20 @@
 // manifest records, with its SOURCE_DATE_EPOCH, and with --check compares every artifact
 // digest, explaining the first difference as a person would: a changed input, then which
 // partition, then which file.
-#include <algorithm>
 #include <cstdio>
-#include <map>
 #include <nlohmann/json.hpp>
 
-#include "builder/artifacts/artifacts.h"
 #include "builder/cli/commands.h"
 #include "builder/cli/event_renderer.h"
 #include "builder/common/files.h"
-#include "builder/diff/diff_format.h"
-#include "builder/diff/image_diff.h"
 #include "builder/manifest/build_manifest.h"
-#include "builder/pipeline/build_inputs.h"
 #include "builder/pipeline/pipeline.h"
-#include "builder/recipe/recipe_parser.h"
+#include "builder/rebuild/rebuild_check.h"
 #include "builder/sources/download_cache.h"
 
 namespace kiln::cli {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-// The first recorded input whose digest differs in the rebuild, or that appeared/vanished.
-std::string ExplainInputs(const manifest::BuildManifest& old_m, const manifest::BuildManifest& new_m) {
-  std::map<std::string, std::string> before, after;
-  for (auto& i : old_m.inputs) before[i.kind + " " + i.uri] = i.sha256;
-  for (auto& i : new_m.inputs) after[i.kind + " " + i.uri] = i.sha256;
-  for (auto& [k, v] : before) {
-    auto it = after.find(k);
-    if (it == after.end()) return "input " + k + " is no longer used";
-    if (it->second != v) return "input " + k + " changed: sha256 " + v + " -> " + it->second;
-  }
-  for (auto& [k, v] : after)
-    if (!before.count(k)) return "new input " + k;
-  return "";
-}
-
-// Says which partition and which files differ between the recorded and the rebuilt artifact.
-std::string ExplainArtifact(const fs::path& recorded, const fs::path& rebuilt) {
-  std::error_code ec;
-  if (!fs::exists(recorded, ec)) return "(the recorded artifact is not beside the manifest to compare)";
-  auto d = diff::DiffImages(recorded, rebuilt, rebuilt.parent_path());
-  if (!d.ok()) return "";
-  return diff::DiffToText(*d);
-}
-
-}  // namespace
 
 int RunRebuild(const GlobalOptions& g, const RebuildOptions& o) {
   auto text = ReadFile(o.manifest);
@@ -57,13 +23,8 @@ int RunRebuild(const GlobalOptions& g, const RebuildOptions& o) {
   auto recorded = manifest::ParseManifest(*text);
   if (!recorded.ok()) return ReportError(g, std::move(recorded).WithContext(o.manifest.string()).error());
   fs::path recipe = o.recipe.empty() ? fs::path(recorded->recipe) : o.recipe;
-  auto loaded = recipe::LoadRecipe(recipe);
+  auto loaded = rebuild::LoadRecordedRecipe(recipe, *recorded);
   if (!loaded.ok()) return ReportError(g, loaded.error());
-  auto digest = pipeline::RecipeDigest(*loaded);
-  if (!digest.ok()) return ReportError(g, digest.error());
-  if (*digest != recorded->recipe_sha256)
-    return ReportError(g, MakeError(ErrorCode::kInput, "recipe " + recipe.string() + " is not the one the manifest records (sha256 " +
-                                                           *digest + ", recorded " + recorded->recipe_sha256 + ")"));
   auto work = TempDir::Create({}, "kiln-rebuild");
   if (!work.ok()) return ReportError(g, work.error());
   EventRenderer render(g.json, g.quiet);
@@ -84,38 +45,21 @@ int RunRebuild(const GlobalOptions& g, const RebuildOptions& o) {
                 req.out_dir.c_str());
     return 0;
   }
-  std::map<std::string, std::string> now;
-  for (auto& a : built->manifest.artifacts) now[a.name] = a.sha256;
-  std::string why = ExplainInputs(*recorded, built->manifest);
-  int checked = 0;
-  // The root first: its difference can be explained file by file.
-  auto artifacts = recorded->artifacts;
-  auto rank = [](const std::string& n) {
-    return artifacts::HasRole(n, artifacts::Role::kRootFilesystem) ? 0 : artifacts::HasRole(n, artifacts::Role::kDiskImage) ? 1 : 2;
-  };
-  std::stable_sort(artifacts.begin(), artifacts.end(),
-                   [&](const manifest::ArtifactEntry& x, const manifest::ArtifactEntry& y) { return rank(x.name) < rank(y.name); });
-  for (auto& a : artifacts) {
-    if (artifacts::DependsOnSigningKey(a.name) && o.key.empty()) continue;  // unsigned rebuild: cannot match
-    auto it = now.find(a.name);
-    std::string problem;
-    if (it == now.end()) problem = "not produced by the rebuild";
-    else if (it->second != a.sha256) problem = "sha256 " + it->second + " differs from the recorded " + a.sha256;
-    if (problem.empty()) {
-      ++checked;
-      continue;
-    }
-    std::string detail = ExplainArtifact(o.manifest.parent_path() / a.name, req.out_dir / a.name);
+  const rebuild::RebuildComparison c =
+      rebuild::CompareRebuild(*recorded, o.manifest.parent_path(), built->manifest, req.out_dir, !o.key.empty());
+  if (const auto& m = c.mismatch) {
     if (g.json) {
-      nlohmann::json j = {{"ok", false}, {"artifact", a.name}, {"problem", problem}, {"cause", why}, {"diff", detail}};
+      nlohmann::json j = {
+          {"ok", false}, {"artifact", m->artifact}, {"problem", m->problem}, {"cause", m->cause}, {"diff", m->diff}};
       std::printf("%s\n", j.dump(2).c_str());
     } else {
-      std::fprintf(stderr, "kiln: rebuild differs: %s: %s\n", a.name.c_str(), problem.c_str());
-      if (!why.empty()) std::fprintf(stderr, "  because %s\n", why.c_str());
-      if (!detail.empty()) std::fprintf(stderr, "%s", detail.c_str());
+      std::fprintf(stderr, "kiln: rebuild differs: %s: %s\n", m->artifact.c_str(), m->problem.c_str());
+      if (!m->cause.empty()) std::fprintf(stderr, "  because %s\n", m->cause.c_str());
+      if (!m->diff.empty()) std::fprintf(stderr, "%s", m->diff.c_str());
     }
     return 1;
   }
+  const int checked = c.identical;
   if (g.json) std::printf("{\n  \"ok\": true,\n  \"artifacts\": %d\n}\n", checked);
   else std::printf("rebuild matches the manifest: %d artifact digests identical\n", checked);
   return 0;

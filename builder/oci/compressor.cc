@@ -2,13 +2,6 @@
 
 namespace kiln::oci {
 
-Result<LayerCompression> ParseLayerCompression(std::string_view text) {
-  if (text == "gzip") return LayerCompression::kGzip;
-  if (text == "zstd") return LayerCompression::kZstd;
-  return MakeError(ErrorCode::kRecipe, "unknown container layer compression '" + std::string(text) +
-                                           "' (allowed: gzip, zstd)");
-}
-
 const char* LayerMediaType(LayerCompression c) {
   switch (c) {
     case LayerCompression::kGzip: return "application/vnd.oci.image.layer.v1.tar+gzip";

@@ -23,8 +23,7 @@
 namespace kiln::oci {
 
 enum class LayerCompression { kGzip, kZstd };
-// "gzip" | "zstd" (the recipe's [container] compression).
-Result<LayerCompression> ParseLayerCompression(std::string_view text);
+// The recipe's [container] compression (parsed by the recipe parser).
 // application/vnd.oci.image.layer.v1.tar+gzip / +zstd
 const char* LayerMediaType(LayerCompression c);
 

@@ -129,10 +129,7 @@ TEST(Zstd, SameBytesForAnyThreadCountAndRoundTrip) {
   RunTool({"zstd", "-q", "-t", f.string()});
 }
 
-TEST(LayerCompression, ParsesAndNamesMediaTypes) {
-  EXPECT_EQ(*ParseLayerCompression("gzip"), LayerCompression::kGzip);
-  EXPECT_EQ(*ParseLayerCompression("zstd"), LayerCompression::kZstd);
-  EXPECT_FALSE(ParseLayerCompression("xz").ok());
+TEST(LayerCompression, NamesMediaTypes) {
   EXPECT_STREQ(LayerMediaType(LayerCompression::kGzip), "application/vnd.oci.image.layer.v1.tar+gzip");
   EXPECT_STREQ(LayerMediaType(LayerCompression::kZstd), "application/vnd.oci.image.layer.v1.tar+zstd");
 }

@@ -60,13 +60,6 @@ TarHeader RegularFileHeader(const std::string& path, const FileNode& file) {
 
 }  // namespace
 
-Result<LayerMode> ParseLayerMode(std::string_view text) {
-  if (text == "single") return LayerMode::kSingle;
-  if (text == "per-source") return LayerMode::kPerSource;
-  return MakeError(ErrorCode::kRecipe, "unknown container layer mode '" + std::string(text) +
-                                           "' (allowed: single, per-source)");
-}
-
 Result<LayerPlan> PlanLayers(const tree::FileTree& tree, LayerMode mode) {
   KILN_TRY(tree.Validate());
   LayerPlan plan;

@@ -28,8 +28,7 @@
 namespace kiln::oci {
 
 enum class LayerMode { kSingle, kPerSource };
-// "single" | "per-source" (the recipe's [container] layers).
-Result<LayerMode> ParseLayerMode(std::string_view text);
+// The recipe's [container] layers (parsed by the recipe parser).
 
 struct LayerPlan {
   // One name per layer, bottom first: "rootfs" for single, the origin for per-source.

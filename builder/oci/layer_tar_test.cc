@@ -236,13 +236,5 @@ TEST_F(LayerTarTest, PerSourceLayersSplitByOrigin) {
   EXPECT_EQ(FindEntry(layers[3], "usr/lib/y")->hardlink, "usr/lib/x");
 }
 
-TEST(LayerMode, Parses) {
-  EXPECT_EQ(*ParseLayerMode("single"), LayerMode::kSingle);
-  EXPECT_EQ(*ParseLayerMode("per-source"), LayerMode::kPerSource);
-  auto bad = ParseLayerMode("many");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message.find("single, per-source"), std::string::npos);
-}
-
 }  // namespace
 }  // namespace kiln::oci

@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 
 Result<EspFilesFn> PrepareBoot(const recipe::Recipe& recipe, const SigningPaths& signing, const Seed& seed,
                                tree::FileTree& tree, const BuildContext& ctx, const std::string& uki_name) {
-  if (recipe.boot.loader == "none") return EspFilesFn();
+  if (recipe.boot.loader == recipe::BootLoader::kNone) return EspFilesFn();
   const auto arch = recipe.image.architecture;
   const Uuid data_uuid = DataPartitionUuidFor(recipe, seed);
   bootloader::BootSystemConfig boot_config{recipe.boot.kernel_cmdline, {}};

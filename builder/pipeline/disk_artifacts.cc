@@ -43,8 +43,8 @@ Status CopyRange(const fs::path& from, std::uint64_t offset, std::uint64_t size,
 }
 
 vmformats::VmFormatInputs VmInputs(const recipe::Recipe& r, const Seed& seed, const BuildContext& ctx) {
-  return {r.image.name, r.image.version, ctx.source_date_epoch, seed, r.boot.loader != "none",
-          r.vm.cpus, r.vm.memory >> 20, r.output.vmdk_subformat, ctx.jobs};
+  return {r.image.name, r.image.version,   ctx.source_date_epoch,   seed,    r.boot.loader != recipe::BootLoader::kNone,
+          r.vm.cpus,    r.vm.memory >> 20, r.output.vmdk_subformat, ctx.jobs};
 }
 
 // VM template formats, each made from the raw image by the vmformats library; the raw image
@@ -65,7 +65,7 @@ Status WriteVmFormats(const recipe::Recipe& recipe, const Seed& seed, const Buil
     }
     outputs.Keep(name);
   }
-  if (WantsFormat(recipe, "raw")) {
+  if (WantsFormat(recipe, recipe::OutputFormat::kRaw)) {
     outputs.Keep(Role::kDiskImage);
     KILN_TRY(vmformats::WriteVmFormat("bmap", raw, outputs.Path(Role::kBlockMap), vm_inputs));
     outputs.Keep(Role::kBlockMap);

@@ -11,9 +11,10 @@ using artifacts::Role;
 
 Status WriteOciArtifacts(const recipe::Recipe& recipe, const tree::FileTree& tree, const BuildContext& ctx,
                          BuildOutputs& outputs) {
-  const bool layout = WantsFormat(recipe, "oci"), archive = WantsFormat(recipe, "oci-archive");
+  const bool layout = WantsFormat(recipe, recipe::OutputFormat::kOci);
+  const bool archive = WantsFormat(recipe, recipe::OutputFormat::kOciArchive);
   if (!layout && !archive) return OkStatus();
-  KILN_ASSIGN_OR_RETURN(oci::OciOptions oopts, OciOptionsFor(recipe, ctx.source_date_epoch, ctx.jobs));
+  const oci::OciOptions oopts = OciOptionsFor(recipe, ctx.source_date_epoch, ctx.jobs);
   ctx.Report("oci", "writing the OCI image layout");
   KILN_TRY(oci::WriteOciLayout(tree, oopts, outputs.Path(Role::kOciLayout)));
   if (archive) {

@@ -6,13 +6,19 @@
 
 namespace kiln::pipeline {
 
-bool WantsFormat(const recipe::Recipe& r, const std::string& format) {
+bool WantsFormat(const recipe::Recipe& r, recipe::OutputFormat format) {
   return std::find(r.output.formats.begin(), r.output.formats.end(), format) != r.output.formats.end();
 }
 
+bool WantsFormat(const recipe::Recipe& r, std::string_view format) {
+  std::optional<recipe::OutputFormat> f = recipe::OutputFormatFromName(format);
+  return f && WantsFormat(r, *f);
+}
+
 bool WantsDisk(const recipe::Recipe& r) {
-  return WantsFormat(r, "raw") || std::any_of(vmformats::VmFormatNames().begin(), vmformats::VmFormatNames().end(),
-                                              [&](const std::string& f) { return WantsFormat(r, f); });
+  return WantsFormat(r, recipe::OutputFormat::kRaw) ||
+         std::any_of(vmformats::VmFormatNames().begin(), vmformats::VmFormatNames().end(),
+                     [&](const std::string& f) { return WantsFormat(r, f); });
 }
 
 }  // namespace kiln::pipeline

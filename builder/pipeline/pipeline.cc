@@ -58,7 +58,7 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   BuildOutputs outputs(staged, recipe.image.name + "_" + recipe.image.version);
   if (WantsDisk(recipe))
     KILN_TRY(WriteDiskArtifacts(recipe, b.signing, signer, id.seed, resolved.tree, ctx, outputs, m));
-  else if (WantsFormat(recipe, "squashfs"))
+  else if (WantsFormat(recipe, recipe::OutputFormat::kSquashfs))
     KILN_TRY(WriteRootSquashfs(recipe, resolved.tree, ctx, outputs));
   KILN_TRY(WriteOciArtifacts(recipe, resolved.tree, ctx, outputs));
   KILN_TRY(WriteSboms(m, resolved.tree, req.sbom_cyclonedx, outputs));

@@ -106,9 +106,9 @@ Result<ResolvedTree> ResolveTree(const recipe::Recipe& recipe, const BuildContex
   }
   // Accounts before entries, so entries may name the recipe's users and groups as owners;
   // services last, so their units may come from any input.
-  KILN_TRY(tree::ApplyAccounts(out.tree, TreeGroups(recipe), TreeUsers(recipe),
+  KILN_TRY(tree::ApplyAccounts(out.tree, recipe.groups, recipe.users,
                                {ctx.source_date_epoch, recipe.data ? recipe.data->mountpoint : ""}));
-  KILN_TRY(tree::ApplyEntries(out.tree, TreeEntries(recipe)));
+  KILN_TRY(tree::ApplyEntries(out.tree, recipe.entries));
   KILN_TRY(tree::EnableServices(out.tree, recipe.services_enable, recipe.services_pos));
   DropPosixAcls(out.tree, ctx);
   KILN_TRY(out.tree.Validate());

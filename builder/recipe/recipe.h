@@ -7,13 +7,18 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "builder/common/architecture.h"
 #include "builder/common/compression.h"
 #include "builder/common/debian_snapshot.h"
 #include "builder/common/source_pos.h"
+#include "builder/oci/oci_options.h"
+#include "builder/tree/accounts.h"
+#include "builder/tree/entries.h"
 
 namespace kiln::recipe {
 
@@ -26,11 +31,7 @@ using kiln::ArchitectureName;
 using kiln::HostArchitecture;
 
 // uid/gid given as numbers or as names resolved later in the image's /etc/passwd and /etc/group.
-struct Owner {
-  std::optional<std::uint32_t> uid, gid;
-  std::string user, group;  // set when given by name
-  bool operator==(const Owner&) const = default;
-};
+using tree::Owner;
 
 struct ImageSection {
   std::string name;
@@ -74,20 +75,10 @@ struct OverlaySpec {
   bool operator==(const OverlaySpec&) const = default;
 };
 
-enum class EntryKind { kFile, kDirectory, kSymlink };
-
-// One [[file]], [[directory]] or [[symlink]] entry, kept in recipe order across the three.
-struct EntrySpec {
-  EntryKind kind = EntryKind::kFile;
-  std::string path;
-  std::optional<std::string> content;                // file: inline content
-  std::optional<std::filesystem::path> source;       // file: host file (absolute)
-  std::string target;                                // symlink
-  std::optional<std::uint32_t> mode;                 // defaults: file 0644, directory 0755
-  Owner owner;                                       // default 0:0
-  SourcePos pos;
-  bool operator==(const EntrySpec&) const = default;
-};
+// One [[file]], [[directory]] or [[symlink]] entry, kept in recipe order across the three: the
+// tree stage's own type, so the recipe hands it over as parsed.
+using tree::EntryKind;
+using tree::EntrySpec;
 
 // [root] compression (builder/common/compression.h).
 using kiln::Compression;
@@ -100,9 +91,15 @@ struct RootSection {
   bool operator==(const RootSection&) const = default;
 };
 
+// [output] formats, a closed set.
+enum class OutputFormat { kSquashfs, kRaw, kQcow2, kVmdk, kVhd, kVhdx, kGce, kOva, kOci, kOciArchive, kTar };
+// Every format in the order of the allowed list in errors and docs/recipe.md.
+std::span<const OutputFormat> AllOutputFormats();
+const char* OutputFormatName(OutputFormat f);  // "squashfs", "raw", ..., "oci-archive", "tar"
+std::optional<OutputFormat> OutputFormatFromName(std::string_view name);
+
 struct OutputSection {
-  // closed set: squashfs raw qcow2 vmdk vhd vhdx gce ova oci oci-archive tar
-  std::vector<std::string> formats = {"squashfs"};
+  std::vector<OutputFormat> formats = {OutputFormat::kSquashfs};
   std::string vmdk_subformat = "monolithicSparse";  // monolithicSparse | streamOptimized
   bool operator==(const OutputSection&) const = default;
 };
@@ -140,21 +137,20 @@ struct SigningSection {
   bool operator==(const SigningSection&) const = default;
 };
 
-struct ContainerSection {
-  std::vector<std::string> entrypoint;
-  std::vector<std::string> cmd;
-  std::vector<std::string> env;
-  std::string user;
-  std::string workdir;
-  std::vector<std::string> ports;
-  std::map<std::string, std::string> labels;
-  std::string layers = "single";        // single | per-source
-  std::string compression = "gzip";     // gzip | zstd
+// [container]: the OCI image config's runtime settings (the OCI stage's own type), and how
+// layers are cut and compressed.
+struct ContainerSection : oci::ContainerConfig {
+  oci::LayerMode layers = oci::LayerMode::kSingle;                   // single | per-source
+  oci::LayerCompression compression = oci::LayerCompression::kGzip;  // gzip | zstd
   bool operator==(const ContainerSection&) const = default;
 };
 
+// [boot] loader.
+enum class BootLoader { kNone, kSystemdBoot };
+const char* BootLoaderName(BootLoader b);  // "none", "systemd-boot"
+
 struct BootSection {
-  std::string loader = "none";  // systemd-boot | none
+  BootLoader loader = BootLoader::kNone;
   std::vector<std::string> kernel_cmdline;
   bool operator==(const BootSection&) const = default;
 };
@@ -170,23 +166,9 @@ struct UpdateSection {
   bool operator==(const UpdateSection&) const = default;
 };
 
-struct UserSpec {
-  std::string name;
-  std::optional<std::uint32_t> uid;
-  std::optional<std::uint32_t> gid;
-  std::string home;
-  std::string shell = "/usr/sbin/nologin";
-  std::vector<std::string> groups;
-  SourcePos pos;
-  bool operator==(const UserSpec&) const = default;
-};
-
-struct GroupSpec {
-  std::string name;
-  std::optional<std::uint32_t> gid;
-  SourcePos pos;
-  bool operator==(const GroupSpec&) const = default;
-};
+// [[user]] and [[group]] entries, as the tree stage takes them.
+using tree::GroupSpec;
+using tree::UserSpec;
 
 struct Recipe {
   std::filesystem::path file;       // absolute path of the top-level recipe

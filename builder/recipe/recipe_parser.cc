@@ -187,13 +187,12 @@ Status ParseRoot(const TableReader& top, Recipe* recipe) {
 Status ParseOutput(const TableReader& top, Recipe* recipe) {
   KILN_ASSIGN_OR_RETURN(TableReader output, top.SubTable("output"));
   KILN_TRY(output.CheckKeys({"formats", "vmdk_subformat"}));
-  static constexpr std::string_view kFormats[] = {"squashfs", "raw", "qcow2", "vmdk", "vhd", "vhdx",
-                                                  "gce",      "ova", "oci",   "oci-archive", "tar"};
-  std::vector<std::string>& formats = recipe->output.formats;
+  std::vector<std::string> formats;
   KILN_TRY(output.ReadStringArray("formats", &formats, [](std::string_view v) -> std::string {
-    if (std::find(std::begin(kFormats), std::end(kFormats), v) != std::end(kFormats)) return "";
-    return "invalid value '" + std::string(v) +
-           "' (allowed: squashfs, raw, qcow2, vmdk, vhd, vhdx, gce, ova, oci, oci-archive, tar)";
+    if (OutputFormatFromName(v)) return "";
+    std::string allowed;
+    for (OutputFormat f : AllOutputFormats()) allowed += std::string(allowed.empty() ? "" : ", ") + OutputFormatName(f);
+    return "invalid value '" + std::string(v) + "' (allowed: " + allowed + ")";
   }));
   KILN_TRY(output.ReadChoice("vmdk_subformat", &recipe->output.vmdk_subformat,
                              {"monolithicSparse", "streamOptimized"}));
@@ -207,6 +206,8 @@ Status ParseOutput(const TableReader& top, Recipe* recipe) {
                               "duplicate format '" + formats[i] + "'");
       }
     }
+    recipe->output.formats.clear();
+    for (const std::string& f : formats) recipe->output.formats.push_back(*OutputFormatFromName(f));
   }
   return OkStatus();
 }
@@ -325,8 +326,11 @@ Status ParseContainer(const TableReader& top, Recipe* recipe) {
       out.labels[std::string(key.str())] = *value.value_exact<std::string>();
     }
   }
-  KILN_TRY(container.ReadChoice("layers", &out.layers, {"single", "per-source"}));
-  KILN_TRY(container.ReadChoice("compression", &out.compression, {"gzip", "zstd"}));
+  std::string layers = "single", compression = "gzip";
+  KILN_TRY(container.ReadChoice("layers", &layers, {"single", "per-source"}));
+  KILN_TRY(container.ReadChoice("compression", &compression, {"gzip", "zstd"}));
+  out.layers = layers == "per-source" ? oci::LayerMode::kPerSource : oci::LayerMode::kSingle;
+  out.compression = compression == "zstd" ? oci::LayerCompression::kZstd : oci::LayerCompression::kGzip;
   recipe->container = std::move(out);
   return OkStatus();
 }
@@ -334,7 +338,9 @@ Status ParseContainer(const TableReader& top, Recipe* recipe) {
 Status ParseBoot(const TableReader& top, Recipe* recipe) {
   KILN_ASSIGN_OR_RETURN(TableReader boot, top.SubTable("boot"));
   KILN_TRY(boot.CheckKeys({"loader", "kernel_cmdline"}));
-  KILN_TRY(boot.ReadChoice("loader", &recipe->boot.loader, {"systemd-boot", "none"}));
+  std::string loader = BootLoaderName(recipe->boot.loader);
+  KILN_TRY(boot.ReadChoice("loader", &loader, {"systemd-boot", "none"}));
+  recipe->boot.loader = loader == "systemd-boot" ? BootLoader::kSystemdBoot : BootLoader::kNone;
   KILN_TRY(boot.ReadStringArray("kernel_cmdline", &recipe->boot.kernel_cmdline,
                                 [](std::string_view v) -> std::string {
                                   if (v.empty()) return "must not be empty";
@@ -385,7 +391,7 @@ Result<Recipe> Validate(MergedToml& merged, const fs::path& file) {
   KILN_TRY(ParseUpdate(top, &recipe));
   KILN_TRY(CheckUpdateNeeds(recipe));
   // Defaults that depend on other sections are applied here, once, so no stage changes the recipe.
-  if (recipe.boot.loader != "none" && recipe.disk.esp_size == 0) recipe.disk.esp_size = kDefaultEspSize;
+  if (recipe.boot.loader != BootLoader::kNone && recipe.disk.esp_size == 0) recipe.disk.esp_size = kDefaultEspSize;
   return recipe;
 }
 

@@ -91,7 +91,7 @@ TEST_F(RecipeParserTest, FullRecipeRoundTrips) {
   link.pos = {"full/recipe.toml", 37, 1};
   want.entries = {motd, app_dir, tool, link};
   want.root = {Compression::kXz, 9, 256 * 1024};
-  want.output.formats = {"squashfs", "raw", "oci"};
+  want.output.formats = {OutputFormat::kSquashfs, OutputFormat::kRaw, OutputFormat::kOci};
   want.data = DataSection{256ull << 20, "ext4", "state", "/var/lib", dir / "data-seed"};
   want.disk = {2ull << 30, 64ull << 20};
   want.signing = {(dir / "keys/kiln.key").string(), fs::path("pkcs11:token=kiln;object=cert"),
@@ -103,10 +103,10 @@ TEST_F(RecipeParserTest, FullRecipeRoundTrips) {
   c.workdir = "/srv";
   c.ports = {"8080/tcp", "53/udp"};
   c.labels = {{"org.opencontainers.image.source", "https://example.com/app"}};
-  c.layers = "per-source";
-  c.compression = "zstd";
+  c.layers = oci::LayerMode::kPerSource;
+  c.compression = oci::LayerCompression::kZstd;
   want.container = c;
-  want.boot = {"systemd-boot", {"console=ttyS0", "quiet"}};
+  want.boot = {BootLoader::kSystemdBoot, {"console=ttyS0", "quiet"}};
   want.groups = {{"app", 900, {"full/recipe.toml", 80, 1}}};
   want.users = {{"app", 900, 900, "/home/app", "/bin/sh", {"app", "systemd-journal"},
                  {"full/recipe.toml", 84, 1}}};
@@ -182,11 +182,11 @@ TEST_F(RecipeParserTest, Defaults) {
   EXPECT_EQ(r.base.type, BaseType::kScratch);
   EXPECT_EQ(r.base.pos, (SourcePos{"recipes/x.toml", 0, 0}));
   EXPECT_EQ(r.root, RootSection{});
-  EXPECT_EQ(r.output.formats, std::vector<std::string>{"squashfs"});
+  EXPECT_EQ(r.output.formats, std::vector<OutputFormat>{OutputFormat::kSquashfs});
   EXPECT_FALSE(r.data);
   EXPECT_FALSE(r.container);
   EXPECT_FALSE(r.disk.size);
-  EXPECT_EQ(r.boot.loader, "none");
+  EXPECT_EQ(r.boot.loader, BootLoader::kNone);
   EXPECT_TRUE(r.entries.empty());
   EXPECT_EQ(r.file, data_ / "recipes/x.toml");
   EXPECT_EQ(r.included, std::vector<fs::path>{data_ / "recipes/x.toml"});
@@ -403,7 +403,7 @@ TEST_F(RecipeParserTest, IncludeMerge) {
   EXPECT_EQ(r->entries[2].path, "/etc/product");
   EXPECT_EQ(r->root.compression, Compression::kZstd);
   EXPECT_EQ(r->root.compression_level, 19);
-  EXPECT_EQ(r->output.formats, std::vector<std::string>{"oci"});  // arrays replace
+  EXPECT_EQ(r->output.formats, std::vector<OutputFormat>{OutputFormat::kOci});  // arrays replace
   ASSERT_TRUE(r->container);
   EXPECT_EQ(r->container->env, std::vector<std::string>{"A=1"});
   EXPECT_EQ(r->container->labels,
