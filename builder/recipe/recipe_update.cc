@@ -72,7 +72,7 @@ Status ParseUpdate(const TableReader& top, Recipe* recipe) {
 Status CheckUpdateNeeds(const Recipe& recipe) {
   if (!recipe.update) return OkStatus();
   const SourcePos& pos = recipe.update->pos;
-  if (recipe.boot.loader != "systemd-boot")
+  if (recipe.boot.loader != BootLoader::kSystemdBoot)
     return RecipeError(pos, "[update] needs [boot] loader = \"systemd-boot\" (its boot counting falls back "
                             "to the previous version)");
   if (!recipe.data)
