@@ -3,6 +3,10 @@
 include(GNUInstallDirs)
 
 install(TARGETS kiln RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The update agent kiln puts into [update] images; kiln looks for it here (docs/updates.md).
+if(TARGET kiln-update)
+  install(TARGETS kiln-update RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/kiln)
+endif()
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/kiln.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/completions/kiln.bash
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME kiln)

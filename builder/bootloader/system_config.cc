@@ -2,37 +2,12 @@
 
 #include <cstdio>
 
+#include "builder/bootloader/tree_files.h"
 #include "builder/common/system_text.h"
 
 namespace kiln::bootloader {
 
 namespace {
-
-Status PutFile(tree::FileTree& tree, const std::string& path, std::string contents, std::uint32_t mode) {
-  tree::FileNode node;
-  node.type = tree::NodeType::kFile;
-  node.mode = mode;
-  node.mtime = tree.clamp_time();
-  node.content.size = contents.size();
-  node.content.inline_data = std::move(contents);
-  node.content.is_inline = true;
-  node.origin = "boot";
-  KILN_ASSIGN_OR_RETURN(std::string at, tree.Insert(path, std::move(node)));
-  (void)at;
-  return OkStatus();
-}
-
-Status PutSymlink(tree::FileTree& tree, const std::string& path, const std::string& target) {
-  tree::FileNode node;
-  node.type = tree::NodeType::kSymlink;
-  node.mode = 0777;
-  node.mtime = tree.clamp_time();
-  node.target = target;
-  node.origin = "boot";
-  KILN_ASSIGN_OR_RETURN(std::string at, tree.Insert(path, std::move(node)));
-  (void)at;
-  return OkStatus();
-}
 
 // Runs systemd-repart on the disk that holds the data partition: the root is a dm-verity
 // device over two partitions, so repart's own "disk behind /" lookup cannot find it.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "builder/common/build_context.h"
@@ -50,7 +51,8 @@ int RunKeygen(const GlobalOptions& g, const KeygenOptions& o);
 // manifest: the signed build manifest a disk image is compared with (default: beside it).
 int RunVerify(const GlobalOptions& g, const std::filesystem::path& artifact, const std::string& cert,
               bool allow_backing_file, const std::filesystem::path& manifest = {});
-int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe);
+// snapshot: --snapshot's value (nullopt: not given; "": now), see sources::LockSnapshot.
+int RunLock(const GlobalOptions& g, const std::filesystem::path& recipe, const std::optional<std::string>& snapshot);
 int RunInspect(const GlobalOptions& g, const std::filesystem::path& image, bool allow_backing_file);
 // kiln diff A B: packages, files and partitions that differ (exit 0 whether or not they do).
 struct RebuildOptions {

@@ -8,6 +8,7 @@
 #include "builder/cli/commands.h"
 #include "builder/cli/signal_cleanup.h"
 #include "builder/cli/version_info.h"
+#include "builder/common/debian_snapshot.h"
 #include "builder/common/leftovers.h"
 #include "builder/common/size.h"
 #include "builder/common/text_escape.h"
@@ -111,7 +112,13 @@ int RunCli(int argc, char** argv) {
 
   std::filesystem::path lock_recipe;
   auto* cmd_lock = app.add_subcommand("lock", "Resolve a Debian base's packages into RECIPE.lock");
-  cmd_lock->add_option("recipe", lock_recipe, "Recipe file (TOML)")->required();
+  cmd_lock->add_option("recipe", lock_recipe, "Recipe file (TOML)");
+  std::string lock_snapshot;
+  auto* lock_snapshot_opt = cmd_lock->add_option(
+      "--snapshot", lock_snapshot,
+      "Resolve against the Debian snapshot archive at TIMESTAMP (YYYYMMDDTHHMMSSZ; default: now, "
+      "rounded down to the hour) and record it in the lock");
+  lock_snapshot_opt->expected(0, 1);
 
   std::filesystem::path inspect_image;
   auto* cmd_inspect = app.add_subcommand("inspect", "Show the partitions, root hash and signer of a disk image");
@@ -206,7 +213,21 @@ int RunCli(int argc, char** argv) {
   }
   if (cmd_push->parsed()) return RunPush(g, push);
   if (cmd_pull->parsed()) return RunPull(g, pull_ref, pull_dir, pull_insecure, pull_force);
-  if (cmd_lock->parsed()) return RunLock(g, lock_recipe);
+  if (cmd_lock->parsed()) {
+    std::optional<std::string> snapshot;
+    if (lock_snapshot_opt->count() > 0) snapshot = lock_snapshot;
+    // `kiln lock --snapshot app.toml`: the option's optional value swallowed the recipe.
+    if (lock_recipe.empty() && snapshot && !snapshot->empty() && *snapshot != "now" &&
+        !kiln::IsSnapshotTimestamp(*snapshot)) {
+      lock_recipe = *snapshot;
+      snapshot = "";
+    }
+    if (lock_recipe.empty()) {
+      std::fprintf(stderr, "kiln lock: give the recipe file: kiln lock RECIPE [--snapshot [TIMESTAMP]]\n");
+      return 2;
+    }
+    return RunLock(g, lock_recipe, snapshot);
+  }
   if (cmd_rebuild->parsed()) return RunRebuild(g, rebuild);
   if (cmd_inspect->parsed()) return RunInspect(g, inspect_image, inspect_allow_backing);
   if (cmd_diff->parsed()) return RunDiff(g, diff_a, diff_b);

@@ -22,9 +22,24 @@ Error Overflow() { return MakeError(ErrorCode::kBuild, "disk layout: partition o
 Status CheckSizes(const LayoutInputs& in) {
   const std::pair<const char*, std::uint64_t> sizes[] = {
       {"ESP", in.esp_size},       {"root partition", in.root_size}, {"verity partition", in.verity_size},
-      {"signature partition", in.verity_sig_size}, {"data partition", in.data_size}, {"disk", in.disk_size}};
+      {"signature partition", in.verity_sig_size}, {"data partition", in.data_size}, {"disk", in.disk_size},
+      {"slot", in.slot_size}, {"slot verity partition", in.slot_verity_size}};
   for (const auto& [what, size] : sizes)
     if (size > kMaxSize) return TooLarge(what, size);
+  return OkStatus();
+}
+
+// An A/B slot holds any root up to slot_size; this build's root and tree must fit it.
+Status CheckSlotFits(const LayoutInputs& in) {
+  auto too_big = [](const char* what, std::uint64_t size, std::uint64_t slot) {
+    return MakeError(ErrorCode::kBuild, std::string("disk layout: the ") + what + " (" + std::to_string(size) +
+                                            " bytes, " + FormatSize(size) + ") does not fit its slot partition (" +
+                                            std::to_string(slot) + " bytes, " + FormatSize(slot) + ")");
+  };
+  if (in.root_size > in.slot_size) return too_big("root file system", in.root_size, in.slot_size);
+  if (in.verity_size > in.slot_verity_size) return too_big("verity hash tree", in.verity_size, in.slot_verity_size);
+  if (in.verity_sig_size == 0)
+    return MakeError(ErrorCode::kBuild, "disk layout: A/B slots need the signature partition (a signed build)");
   return OkStatus();
 }
 
@@ -46,6 +61,8 @@ Uuid DataPartitionUuid(const Seed& seed, Architecture arch) {
 Result<DiskLayout> PlanLayout(const LayoutInputs& in) {
   if (in.root_size == 0) return MakeError(ErrorCode::kBuild, "disk layout: the root partition is empty");
   KILN_TRY(CheckSizes(in));
+  const bool ab = in.slot_size > 0;
+  if (ab) KILN_TRY(CheckSlotFits(in));
 
   DiskLayout layout;
   layout.disk_guid = DiskGuid(in.seed);
@@ -72,20 +89,27 @@ Result<DiskLayout> PlanLayout(const LayoutInputs& in) {
     layout.partitions.push_back(std::move(p));
   };
 
-  if (in.esp_size > 0) add(PartitionRole::kEsp, "esp", in.esp_size, 0, kPartitionAlignment);
-  add(PartitionRole::kRoot, GetPartitionType(PartitionRole::kRoot, in.arch).name, in.root_size,
-      kAttrReadOnly, kPartitionSizeGrain);
-  if (in.verity_size > 0)
-    add(PartitionRole::kRootVerity, GetPartitionType(PartitionRole::kRootVerity, in.arch).name,
-        in.verity_size, kAttrReadOnly, kPartitionSizeGrain);
-  if (in.verity_sig_size > 0)
-    add(PartitionRole::kRootVeritySig, GetPartitionType(PartitionRole::kRootVeritySig, in.arch).name,
-        in.verity_sig_size, kAttrReadOnly, kPartitionSizeGrain);
+  if (in.esp_size > 0) {
+    add(PartitionRole::kEsp, "esp", in.esp_size, 0, kPartitionAlignment);
+    if (!overflow && in.esp_uuid) layout.partitions.back().uuid = *in.esp_uuid;
+  }
+  const std::uint64_t root_size = ab ? in.slot_size : in.root_size;
+  const std::uint64_t verity_size = ab ? in.slot_verity_size : in.verity_size;
+  for (int slot = 0; slot < (ab ? 2 : 1); ++slot) {
+    add(PartitionRole::kRoot, GetPartitionType(PartitionRole::kRoot, in.arch).name, root_size, kAttrReadOnly,
+        kPartitionSizeGrain);
+    if (verity_size > 0)
+      add(PartitionRole::kRootVerity, GetPartitionType(PartitionRole::kRootVerity, in.arch).name, verity_size,
+          kAttrReadOnly, kPartitionSizeGrain);
+    if (in.verity_sig_size > 0)
+      add(PartitionRole::kRootVeritySig, GetPartitionType(PartitionRole::kRootVeritySig, in.arch).name,
+          in.verity_sig_size, kAttrReadOnly, kPartitionSizeGrain);
+  }
   if (in.data_size > 0) {
     add(PartitionRole::kLinuxGeneric, in.data_label, in.data_size, kAttrGrowFileSystem,
         kPartitionSizeGrain);
     // One derivation for the layout and the boot configuration, which names it earlier.
-    if (!overflow) layout.partitions.back().uuid = DataPartitionUuid(in.seed, in.arch);
+    if (!overflow) layout.partitions.back().uuid = in.data_uuid.value_or(DataPartitionUuid(in.seed, in.arch));
   }
   if (overflow) return Overflow();
 

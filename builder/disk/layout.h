@@ -24,9 +24,17 @@
 // Disk GUID and partition UUIDs come from the build seed (seed_uuids.h). The root and
 // root-verity UUIDs are replaced by halves of the root hash once it is known
 // (SetVerityPairUuids), the way systemd pairs them.
+//
+// A/B layout (slot_size > 0, recipes with [update]; docs/updates.md): the root, verity and
+// signature partitions appear twice, slot A then slot B, each root partition exactly
+// slot_size bytes and each verity partition slot_verity_size bytes, so either slot can
+// take any later version whose root fits. Slot B's UUIDs are the seed's second partition
+// of each type. Labels and the slots' UUID rules are the slots library's (builder/slots/);
+// the pipeline applies them to the planned table.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "builder/common/result.h"
@@ -45,12 +53,16 @@ struct LayoutInputs {
   Architecture arch = Architecture::kX86_64;
   Seed seed{};
   std::uint64_t esp_size = 0;          // 0: no ESP
+  std::optional<Uuid> esp_uuid;        // nullopt: from the seed
   std::uint64_t root_size = 0;         // squashfs bytes (padded to 4 KiB for verity)
   std::uint64_t verity_size = 0;       // hash device bytes (superblock + tree)
   std::uint64_t verity_sig_size = kVeritySigSize;  // 0: no signature partition (--unsigned)
   std::uint64_t data_size = 0;         // 0: no data partition
   std::string data_label = "data";
+  std::optional<Uuid> data_uuid;       // nullopt: DataPartitionUuid(seed, arch)
   std::uint64_t disk_size = 0;         // 0: auto
+  std::uint64_t slot_size = 0;         // 0: one root slot sized to the root; else A/B slots
+  std::uint64_t slot_verity_size = 0;  // A/B: each verity partition (hash device of slot_size)
   bool operator==(const LayoutInputs&) const = default;
 };
 
@@ -60,7 +72,9 @@ Result<std::uint64_t> RootOffset(bool has_esp, std::uint64_t esp_size);
 
 // The full table with seed-derived UUIDs, labels and attributes. Fails with kBuild when an
 // explicit disk size is too small (saying how many bytes are needed and given), a label
-// does not fit, or a size exceeds kMaxSize (size.h; the arithmetic is checked, never wraps).
+// does not fit, a size exceeds kMaxSize (size.h; the arithmetic is checked, never wraps),
+// or, for A/B slots, the root or its hash tree does not fit its slot (naming both sizes) or
+// the signature partition is missing.
 Result<DiskLayout> PlanLayout(const LayoutInputs& in);
 
 // The data partition's UUID, as PlanLayout gives it (the only partition of its type). The

@@ -238,5 +238,70 @@ TEST(Size, CheckedArithmetic) {
   EXPECT_EQ(CheckedAlignUp(~std::uint64_t{0} - 4095, 4096), ~std::uint64_t{0} - 4095);
 }
 
+LayoutInputs AbInputs() {
+  LayoutInputs in = Inputs();
+  in.slot_size = 64 * kMiB;
+  in.slot_verity_size = 532480;  // veritysetup's hash device for 64 MiB
+  return in;
+}
+
+TEST(Layout, AbSlotsRepeatTheTriplesAtSlotSize) {
+  LayoutInputs in = AbInputs();
+  DiskLayout l = PlanLayout(in).value();
+  ASSERT_EQ(l.partitions.size(), 8u);
+  PartitionRole roles[] = {PartitionRole::kEsp,          PartitionRole::kRoot, PartitionRole::kRootVerity,
+                           PartitionRole::kRootVeritySig, PartitionRole::kRoot, PartitionRole::kRootVerity,
+                           PartitionRole::kRootVeritySig, PartitionRole::kLinuxGeneric};
+  std::uint64_t sizes[] = {101 * kMiB, 64 * kMiB, 532480, kVeritySigSize, 64 * kMiB, 532480, kVeritySigSize, 64 * kMiB};
+  for (std::size_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(l.partitions[i].type, PartitionTypeUuid(roles[i], in.arch)) << i;
+    EXPECT_EQ(l.partitions[i].size, sizes[i]) << i;
+    EXPECT_EQ(l.partitions[i].offset % kMiB, 0u) << i;
+    if (i >= 1 && i <= 6) {
+      EXPECT_EQ(l.partitions[i].attributes, kAttrReadOnly) << i;
+    }
+  }
+  // The root still starts where the squashfs was written.
+  EXPECT_EQ(l.partitions[1].offset, RootOffset(true, in.esp_size).value());
+  // Slot B takes the seed's second UUID of each type; data keeps its single-slot UUID.
+  for (std::size_t i = 4; i < 7; ++i)
+    EXPECT_EQ(l.partitions[i].uuid, PartitionUuid(in.seed, l.partitions[i].type, 1)) << i;
+  EXPECT_EQ(l.partitions[7].uuid, DataPartitionUuid(in.seed, in.arch));
+  EXPECT_TRUE(ValidateLayout(l).ok());
+}
+
+TEST(Layout, DataAndEspUuidOverride) {
+  LayoutInputs in = AbInputs();
+  in.data_uuid = Uuid::Parse("809efda3-1647-4e1e-86ea-d7c7a1f0494f").value();
+  in.esp_uuid = Uuid::Parse("f891ef40-680a-42d4-80e5-2b655a166aaa").value();
+  DiskLayout l = PlanLayout(in).value();
+  EXPECT_EQ(l.partitions.back().uuid, *in.data_uuid);
+  EXPECT_EQ(l.partitions.front().uuid, *in.esp_uuid);
+}
+
+TEST(Layout, SingleSlotUnchangedBySlotFields) {
+  // slot_size 0 is today's layout, byte for byte.
+  LayoutInputs in = Inputs();
+  in.slot_verity_size = 532480;
+  EXPECT_EQ(PlanLayout(in).value(), PlanLayout(Inputs()).value());
+}
+
+TEST(Layout, RootLargerThanSlotNamesBothSizes) {
+  LayoutInputs in = AbInputs();
+  in.root_size = 64 * kMiB + 4096;
+  Result<DiskLayout> l = PlanLayout(in);
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(l.error().code, ErrorCode::kBuild);
+  EXPECT_EQ(l.error().message,
+            "disk layout: the root file system (67112960 bytes, 64.0 MiB) does not fit its slot partition "
+            "(67108864 bytes, 64.0 MiB)");
+  in = AbInputs();
+  in.verity_sig_size = 0;
+  EXPECT_EQ(PlanLayout(in).error().message, "disk layout: A/B slots need the signature partition (a signed build)");
+  in = AbInputs();
+  in.slot_verity_size = 4096;
+  EXPECT_NE(PlanLayout(in).error().message.find("verity hash tree (307200 bytes"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kiln::disk

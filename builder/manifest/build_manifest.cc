@@ -23,10 +23,13 @@ std::string ToJson(const BuildManifest& m) {
   j["sourceDateEpoch"] = m.source_date_epoch;
   if (!m.disk_guid.empty()) {
     json parts = json::array();
-    for (auto& p : m.partitions)
-      parts.push_back({{"name", p.name}, {"typeUuid", p.type_uuid}, {"uuid", p.uuid}, {"label", p.label},
-                       {"offset", p.offset}, {"size", p.size}, {"attributes", p.attributes},
-                       {"filesystem", p.filesystem}});
+    for (auto& p : m.partitions) {
+      json part = {{"name", p.name},     {"typeUuid", p.type_uuid}, {"uuid", p.uuid},
+                   {"label", p.label},   {"offset", p.offset},      {"size", p.size},
+                   {"attributes", p.attributes}, {"filesystem", p.filesystem}};
+      if (!p.slot.empty()) part["slot"] = p.slot;
+      parts.push_back(std::move(part));
+    }
     j["disk"] = {{"guid", m.disk_guid}, {"size", m.disk_size}, {"partitions", parts}};
     if (!m.esp_files.empty()) {
       json esp = json::array();
@@ -37,6 +40,8 @@ std::string ToJson(const BuildManifest& m) {
   if (!m.root_hash.empty()) j["rootHash"] = m.root_hash;
   if (!m.certificate_fingerprint.empty()) j["certificateFingerprint"] = m.certificate_fingerprint;
   if (!m.data_mountpoint.empty()) j["dataMountpoint"] = m.data_mountpoint;
+  if (m.update)
+    j["update"] = {{"channel", m.update->channel}, {"slotSize", m.update->slot_size}, {"tries", m.update->tries}};
   j["packages"] = json::array();
   for (auto& p : m.packages)
     j["packages"].push_back({{"name", p.name}, {"version", p.version}, {"architecture", p.architecture}});
@@ -74,7 +79,7 @@ Result<BuildManifest> ParseManifest(std::string_view text) {
                                 p.at("uuid").get<std::string>(), p.at("label").get<std::string>(),
                                 p.at("offset").get<std::uint64_t>(), p.at("size").get<std::uint64_t>(),
                                 p.at("attributes").get<std::uint64_t>(),
-                                p.at("filesystem").get<std::string>()});
+                                p.at("filesystem").get<std::string>(), p.value("slot", "")});
       if (d.contains("espFiles")) {
         for (auto& f : d.at("espFiles")) {
           EspFileEntry e{f.at("path").get<std::string>(), f.at("size").get<std::uint64_t>(),
@@ -90,6 +95,11 @@ Result<BuildManifest> ParseManifest(std::string_view text) {
     m.root_hash = j.value("rootHash", "");
     m.certificate_fingerprint = j.value("certificateFingerprint", "");
     m.data_mountpoint = j.value("dataMountpoint", "");
+    if (j.contains("update")) {
+      const json& u = j.at("update");
+      m.update = UpdateEntry{u.at("channel").get<std::string>(), u.at("slotSize").get<std::uint64_t>(),
+                             u.at("tries").get<unsigned>()};
+    }
     for (auto& p : j.at("packages"))
       m.packages.push_back({p.at("name").get<std::string>(), p.at("version").get<std::string>(),
                             p.at("architecture").get<std::string>()});

@@ -32,6 +32,7 @@ struct PartitionEntry {
   std::uint64_t size = 0;
   std::uint64_t attributes = 0;
   std::string filesystem;  // "squashfs", "verity", "verity-sig", "ext4", "vfat"
+  std::string slot;        // "A" or "B" for the root/verity/signature partitions of an A/B disk
   bool operator==(const PartitionEntry&) const = default;
 };
 
@@ -58,6 +59,14 @@ struct PackageEntry {
   bool operator==(const PackageEntry&) const = default;
 };
 
+// [update]: what the image's update agent follows (docs/updates.md).
+struct UpdateEntry {
+  std::string channel;
+  std::uint64_t slot_size = 0;
+  unsigned tries = 0;
+  bool operator==(const UpdateEntry&) const = default;
+};
+
 struct BuildManifest {
   int manifest_version = kManifestVersion;
   std::string kiln_version;
@@ -76,6 +85,7 @@ struct BuildManifest {
   std::string root_hash;      // empty without verity
   std::string certificate_fingerprint;  // empty when unsigned
   std::string data_mountpoint;
+  std::optional<UpdateEntry> update;  // set for A/B images
   std::vector<PackageEntry> packages;
   std::vector<ArtifactEntry> artifacts;  // every artifact except the manifest, its signature and SHA256SUMS
   bool operator==(const BuildManifest&) const = default;

@@ -20,7 +20,7 @@ BuildManifest Sample() {
   m.disk_size = 1 << 30;
   m.partitions = {{"root-x86-64", "4f68bce3-e8cd-4db1-96e7-fbcaf984b709",
                    "11111111-2222-4333-8444-555555555555", "root-x86-64", 1048576, 4096,
-                   1ull << 60, "squashfs"}};
+                   1ull << 60, "squashfs", ""}};
   m.root_hash = std::string(64, 'c');
   m.packages = {{"bash", "5.2.15-2+b2", "amd64"}};
   m.artifacts = {{"demo_1.0.raw", 123, std::string(64, 'd')}, {"a.squashfs", 7, std::string(64, 'e')}};
@@ -45,6 +45,25 @@ TEST(BuildManifest, EspFilesRoundTripAndArePathsOnTheEsp) {
   EXPECT_EQ(ToJson(Sample()).find("espFiles"), std::string::npos);  // only when there is an ESP
   m.esp_files[0].path = "/EFI/../../x";
   EXPECT_FALSE(ParseManifest(ToJson(m)).ok());
+}
+
+TEST(BuildManifest, UpdateAndSlotsRoundTripOnlyWhenSet) {
+  BuildManifest m = Sample();
+  EXPECT_EQ(ToJson(m).find("\"update\""), std::string::npos);
+  EXPECT_EQ(ToJson(m).find("\"slot\""), std::string::npos);
+  m.update = UpdateEntry{"http://10.0.2.100/", 512ull << 20, 3};
+  m.partitions[0].slot = "A";
+  m.partitions[0].label = "demo_1.0";
+  const std::string json = ToJson(m);
+  EXPECT_NE(json.find("\"slot\": \"A\""), std::string::npos);
+  EXPECT_NE(json.find("\"slotSize\": 536870912"), std::string::npos);
+  auto back = ParseManifest(json);
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(*back, m);
+  // Hostile types are errors, not throws.
+  std::string bad = json;
+  bad.replace(bad.find("\"slot\": \"A\""), 11, "\"slot\": 7  ");
+  EXPECT_FALSE(ParseManifest(bad).ok());
 }
 
 TEST(BuildManifest, RejectsArtifactNamesOutsideTheDirectory) {

@@ -6,6 +6,7 @@
 #include "builder/disk/layout.h"
 #include "builder/disk/partition_types.h"
 #include "builder/disk/seed_uuids.h"
+#include "builder/pipeline/update_build.h"
 
 namespace kiln::pipeline {
 
@@ -15,7 +16,7 @@ Result<EspFilesFn> PrepareBoot(const recipe::Recipe& recipe, const SigningPaths&
                                tree::FileTree& tree, const BuildContext& ctx, const std::string& uki_name) {
   if (recipe.boot.loader == "none") return EspFilesFn();
   const auto arch = recipe.image.architecture;
-  const Uuid data_uuid = disk::DataPartitionUuid(seed, arch);
+  const Uuid data_uuid = DataPartitionUuidFor(recipe, seed);
   bootloader::BootSystemConfig boot_config{recipe.boot.kernel_cmdline, {}};
   if (recipe.data)
     boot_config.data = bootloader::DataMount{recipe.data->mountpoint, recipe.data->filesystem, recipe.data->label, data_uuid};

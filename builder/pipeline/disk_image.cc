@@ -16,6 +16,9 @@
 #include "builder/disk/layout.h"
 #include "builder/disk/partition_types.h"
 #include "builder/disk/seed_uuids.h"
+#include "builder/slots/slot_sizes.h"
+#include "builder/slots/slot_table.h"
+#include "builder/slots/slot_uuids.h"
 #include "builder/squashfs/squashfs.h"
 #include "builder/verity/verity.h"
 #include "signing/pkcs7.h"
@@ -38,6 +41,22 @@ Status PwriteAll(int fd, std::string_view data, std::uint64_t offset, const fs::
     done += static_cast<std::size_t>(n);
   }
   return OkStatus();
+}
+
+// An update writes the next version's UKI beside the running one before the old one goes:
+// the ESP must hold both, the loader, and the FAT's own tables.
+Status CheckEspHoldsTwoUkis(const std::vector<disk::VfatFile>& files, std::uint64_t esp_size) {
+  constexpr std::uint64_t kFatOverhead = 8ULL << 20;
+  std::uint64_t needed = kFatOverhead;
+  for (const disk::VfatFile& f : files) {
+    std::error_code ec;
+    const std::uint64_t size = fs::file_size(f.source, ec);
+    needed += f.target.starts_with("/EFI/Linux/") ? 2 * size : size;
+  }
+  if (needed <= esp_size) return OkStatus();
+  return MakeError(ErrorCode::kBuild, "[update] the ESP (" + FormatSize(esp_size) +
+                                          ") cannot hold two UKIs and the boot loader: set [disk] esp_size to at "
+                                          "least " + FormatSize(AlignUp(needed, 1ULL << 20)));
 }
 
 }  // namespace
@@ -84,8 +103,29 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
     in.data_label = recipe.data->label;
   }
   in.disk_size = recipe.disk.size.value_or(0);
+  if (recipe.update) {
+    // A/B slots (docs/updates.md): slot A holds this version, slot B is free; the data
+    // partition and the ESP keep their UUIDs across versions.
+    in.slot_size = recipe.update->slot_size;
+    KILN_ASSIGN_OR_RETURN(in.slot_verity_size, slots::VerityPartitionSize(in.slot_size));
+    in.data_uuid = slots::DataPartitionUuid(recipe.image.name, recipe.image.architecture);
+    in.esp_uuid = slots::EspPartitionUuid(recipe.image.name, recipe.image.architecture);
+  }
+  if (recipe.update && stats.size > in.slot_size)
+    return MakeError(ErrorCode::kRecipe, "[update] slot_size " + FormatSize(in.slot_size) + " (" +
+                                             std::to_string(in.slot_size) + " bytes) is too small for the root file "
+                                             "system of " + FormatSize(stats.size) + " (" +
+                                             std::to_string(stats.size) + " bytes): raise slot_size, with headroom "
+                                             "for later versions");
   KILN_ASSIGN_OR_RETURN(result.layout, disk::PlanLayout(in));
-  KILN_TRY(disk::SetVerityPairUuids(result.layout, recipe.image.architecture, vres.root_hash));
+  if (recipe.update) {
+    KILN_ASSIGN_OR_RETURN(slots::SlotTable table, slots::FindSlots(result.layout, recipe.image.architecture));
+    slots::SetSlotVersion(result.layout, table.a, recipe.image.name, recipe.image.version, vres.root_hash);
+    slots::SetSlotEmpty(result.layout, table.b);
+    result.slots = table;
+  } else {
+    KILN_TRY(disk::SetVerityPairUuids(result.layout, recipe.image.architecture, vres.root_hash));
+  }
 
   UniqueFd fd(::open(raw.c_str(), O_RDWR | O_CLOEXEC));
   if (fd.get() < 0) return MakeError(ErrorCode::kIo, "cannot open " + raw.string() + ": " + std::strerror(errno));
@@ -140,6 +180,7 @@ Result<DiskImageResult> WriteDiskImage(const tree::FileTree& tree, const recipe:
       ctx.Report("boot", "building the unified kernel image and the ESP");
       KILN_ASSIGN_OR_RETURN(spec.files, esp_files(result));
       result.esp_files = spec.files;
+      if (recipe.update) KILN_TRY(CheckEspHoldsTwoUkis(spec.files, epart->size));
     }
     KILN_TRY(disk::MakeVfat(spec));
   }

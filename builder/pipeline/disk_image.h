@@ -12,6 +12,7 @@
 #include "builder/common/result.h"
 #include "builder/disk/gpt.h"
 #include "builder/disk/vfat.h"
+#include "builder/slots/slot_table.h"
 #include "builder/pipeline/build_inputs.h"
 #include "builder/pipeline/signer.h"
 #include "builder/recipe/recipe.h"
@@ -27,6 +28,7 @@ struct DiskImageResult {
   std::uint64_t root_offset = 0;
   std::uint64_t root_size = 0;  // squashfs bytes (4 KiB aligned)
   std::vector<disk::VfatFile> esp_files;  // what the ESP was filled with (empty: no boot loader)
+  std::optional<slots::SlotTable> slots;  // A/B disks ([update]): where slots A and B are
 };
 
 // Called once the root hash and the partition table are known (the UKI's command line needs

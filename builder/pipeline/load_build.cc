@@ -1,6 +1,7 @@
 #include "builder/pipeline/load_build.h"
 
 #include "builder/pipeline/output_formats.h"
+#include "builder/pipeline/update_build.h"
 #include "builder/recipe/recipe_parser.h"
 
 namespace kiln::pipeline {
@@ -15,6 +16,10 @@ Result<LoadedBuild> LoadBuild(const BuildRequest& req) {
   b.signing = SigningPathsFor(req.key, req.cert, b.recipe.signing);
   // Disk images are signed unless the user asked for an unsigned build.
   KILN_ASSIGN_OR_RETURN(b.signer, LoadSigner(b.signing, WantsDisk(b.recipe) && !req.allow_unsigned));
+  KILN_TRY(CheckUpdateBuild(b.recipe, b.signer.has_value()));
+  if (b.recipe.update) {
+    KILN_ASSIGN_OR_RETURN(b.update_agent, FindUpdateAgent());
+  }
   return b;
 }
 

@@ -1,8 +1,10 @@
 // The first step of a build: the recipe (defaults applied by the parser), the build context
 // (SOURCE_DATE_EPOCH from the environment, else [image], else 0; at least one job) and the
-// signer, loaded before any work so a bad recipe or key fails at once.
+// signer, loaded before any work so a bad recipe or key fails at once; for [update] also the
+// update agent (update_build.h).
 #pragma once
 
+#include <filesystem>
 #include <optional>
 
 #include "builder/common/build_context.h"
@@ -18,6 +20,7 @@ struct LoadedBuild {
   BuildContext ctx;
   SigningPaths signing;
   std::optional<Signer> signer;
+  std::filesystem::path update_agent;  // [update]: the kiln-update binary put into the image
 };
 
 Result<LoadedBuild> LoadBuild(const BuildRequest& req);

@@ -30,6 +30,7 @@ Result<manifest::BuildManifest> StartManifest(const recipe::Recipe& recipe, cons
   m.packages = std::move(packages);
   if (recipe.data) m.data_mountpoint = recipe.data->mountpoint;
   if (signer) m.certificate_fingerprint = signing::CertificateFingerprintSha256(signer->cert);
+  if (recipe.update) m.update = manifest::UpdateEntry{recipe.update->channel, recipe.update->slot_size, recipe.update->tries};
   return m;
 }
 
@@ -46,7 +47,13 @@ Status RecordDisk(manifest::BuildManifest& m, const DiskImageResult& disk) {
   m.disk_size = disk.layout.size_bytes;
   for (auto& p : disk.layout.partitions) {
     m.partitions.push_back({disk::PartitionTypeName(p.type), p.type.ToString(), p.uuid.ToString(), p.label, p.offset,
-                            p.size, p.attributes, disk::PartitionContentName(p.type)});
+                            p.size, p.attributes, disk::PartitionContentName(p.type), ""});
+  }
+  if (disk.slots) {
+    for (slots::SlotName slot : {slots::SlotName::kA, slots::SlotName::kB}) {
+      const slots::SlotPartitions& parts = (*disk.slots)[slot];
+      for (std::size_t i : {parts.root, parts.verity, parts.signature}) m.partitions.at(i).slot = slots::SlotNameText(slot);
+    }
   }
   return OkStatus();
 }

@@ -15,6 +15,7 @@
 #include "builder/pipeline/root_artifact.h"
 #include "builder/pipeline/sbom_artifacts.h"
 #include "builder/pipeline/staged_output.h"
+#include "builder/pipeline/update_build.h"
 
 #ifndef KILN_VERSION
 #define KILN_VERSION "0.0.0"
@@ -41,7 +42,13 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   if (req.before_resolve) KILN_TRY(req.before_resolve(recipe, ctx));
   KILN_ASSIGN_OR_RETURN(ResolvedTree resolved, ResolveTree(recipe, ctx, store));
   if (req.after_resolve) KILN_TRY(req.after_resolve(recipe, ctx));
-  KILN_ASSIGN_OR_RETURN(BuildIdentity id, IdentifyBuild(recipe, resolved.base_inputs, ctx.source_date_epoch));
+  // [update]: the agent is an input too, and the root gets the build's identity.
+  KILN_ASSIGN_OR_RETURN(std::vector<manifest::InputEntry> base_inputs,
+                        WithUpdateAgentInput(recipe, b.update_agent, resolved.base_inputs));
+  KILN_ASSIGN_OR_RETURN(BuildIdentity id, IdentifyBuild(recipe, base_inputs, ctx.source_date_epoch));
+  if (recipe.update)
+    KILN_TRY(ApplyUpdateIdentity(resolved.tree, recipe, signer->cert, b.update_agent,
+                                 InputsDigest(id.inputs, ctx.source_date_epoch)));
   ctx.Report("tree", std::to_string(resolved.tree.size()) + " entries; seed " +
                          ToHex(std::span<const std::uint8_t>(id.seed)));
   KILN_ASSIGN_OR_RETURN(manifest::BuildManifest m,

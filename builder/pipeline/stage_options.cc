@@ -1,5 +1,9 @@
 #include "builder/pipeline/stage_options.h"
 
+#include <algorithm>
+
+#include "builder/pipeline/update_build.h"
+
 namespace kiln::pipeline {
 
 Result<oci::OciOptions> OciOptionsFor(const recipe::Recipe& r, std::int64_t source_date_epoch, unsigned jobs) {
@@ -33,8 +37,14 @@ tree::EntryKind TreeEntryKind(recipe::EntryKind k) {
 
 sources::DebianBaseSpec DebianBaseFor(const recipe::Recipe& r) {
   const recipe::BaseSection& b = r.base;
-  return {b.suite, b.variant, b.packages, b.components, b.mirror, {b.apt.options, b.apt.keyrings},
-          r.image.architecture, r.boot.loader != "none"};
+  std::vector<std::string> packages = b.packages;
+  if (r.update) {
+    // The update agent's runtime and systemd-bless-boot, unless the recipe lists them.
+    for (const std::string& p : UpdateRuntimePackages(b.suite))
+      if (std::find(packages.begin(), packages.end(), p) == packages.end()) packages.push_back(p);
+  }
+  return {b.suite, b.variant, std::move(packages), b.components, b.mirror, {b.apt.options, b.apt.keyrings},
+          r.image.architecture, r.boot.loader != "none", b.snapshot, b.snapshot_mirror};
 }
 
 std::vector<tree::EntrySpec> TreeEntries(const recipe::Recipe& r) {

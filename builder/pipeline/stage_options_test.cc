@@ -70,9 +70,14 @@ TEST(DebianBaseFor, CarriesTheBaseTheArchitectureAndWhetherItBoots) {
   r.base.mirror = "file:///mirror";
   r.base.apt = {{"Acquire::Retries=3"}, {"/k.gpg"}};
   EXPECT_EQ(DebianBaseFor(r), (sources::DebianBaseSpec{"trixie", "apt", {"systemd"}, {"main", "contrib"}, "file:///mirror",
-                                                        {{"Acquire::Retries=3"}, {"/k.gpg"}}, Architecture::kArm64, false}));
+                                                        {{"Acquire::Retries=3"}, {"/k.gpg"}}, Architecture::kArm64, false,
+                                                        "", kDefaultSnapshotMirror}));
   r.boot.loader = "systemd-boot";
   EXPECT_TRUE(DebianBaseFor(r).boot_initrd);
+  r.base.snapshot = "20240101T000000Z";
+  r.base.snapshot_mirror = "http://127.0.0.1:9";
+  EXPECT_EQ(DebianBaseFor(r).snapshot, "20240101T000000Z");
+  EXPECT_EQ(DebianBaseFor(r).snapshot_mirror, "http://127.0.0.1:9");
 }
 
 TEST(TreeSpecs, CarryEveryFieldInOrder) {

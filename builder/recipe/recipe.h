@@ -12,6 +12,7 @@
 
 #include "builder/common/architecture.h"
 #include "builder/common/compression.h"
+#include "builder/common/debian_snapshot.h"
 #include "builder/common/source_pos.h"
 
 namespace kiln::recipe {
@@ -60,6 +61,8 @@ struct BaseSection {
   std::vector<std::string> components = {"main"};
   std::string mirror = "http://deb.debian.org/debian";
   AptSettings apt;
+  std::string snapshot;  // "YYYYMMDDTHHMMSSZ": packages from the archive as it was then; empty: none
+  std::string snapshot_mirror = kDefaultSnapshotMirror;  // base URL of the snapshot service
   SourcePos pos;
   bool operator==(const BaseSection&) const = default;
 };
@@ -156,6 +159,17 @@ struct BootSection {
   bool operator==(const BootSection&) const = default;
 };
 
+// [update]: A/B slots and the release channel the image's update agent follows
+// (docs/updates.md).
+struct UpdateSection {
+  std::string channel;             // http:// or https:// URL of a directory, ends with '/'
+  std::uint64_t slot_size = 0;     // bytes of each root slot partition, whole MiB
+  unsigned tries = 3;              // boot attempts of a new version before falling back, 1..15
+  std::vector<std::string> health;  // units that must succeed before a boot counts as good
+  SourcePos pos;
+  bool operator==(const UpdateSection&) const = default;
+};
+
 struct UserSpec {
   std::string name;
   std::optional<std::uint32_t> uid;
@@ -190,6 +204,7 @@ struct Recipe {
   SigningSection signing;
   std::optional<ContainerSection> container;
   BootSection boot;
+  std::optional<UpdateSection> update;
   std::vector<UserSpec> users;
   std::vector<GroupSpec> groups;
   std::vector<std::string> services_enable;

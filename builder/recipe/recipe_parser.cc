@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "builder/common/files.h"
+#include "builder/common/debian_snapshot.h"
 #include "builder/common/system_text.h"
 #include "builder/recipe/recipe_loader.h"
 #include "builder/recipe/recipe_sections.h"
@@ -59,7 +60,7 @@ Status ParseImage(const TableReader& top, Recipe* recipe) {
 Status ParseBase(const TableReader& top, Recipe* recipe) {
   KILN_ASSIGN_OR_RETURN(TableReader base, top.SubTable("base"));
   KILN_TRY(base.CheckKeys({"type", "source", "sha256", "suite", "variant", "packages",
-                           "components", "mirror", "apt"}));
+                           "components", "mirror", "apt", "snapshot", "snapshot_mirror"}));
   BaseSection& out = recipe->base;
   out.pos = base.pos();
   std::string type = "scratch";
@@ -76,7 +77,8 @@ Status ParseBase(const TableReader& top, Recipe* recipe) {
                                     type + "\")");
     }
   }
-  for (std::string_view key : {"suite", "variant", "packages", "components", "mirror", "apt"}) {
+  for (std::string_view key :
+       {"suite", "variant", "packages", "components", "mirror", "apt", "snapshot", "snapshot_mirror"}) {
     if (out.type != BaseType::kDebian && base.Find(key) != nullptr) {
       return base.KeyError(key, "only used with type = \"debian\" (type is \"" + type + "\")");
     }
@@ -112,6 +114,14 @@ Status ParseBase(const TableReader& top, Recipe* recipe) {
     KILN_TRY(base.ReadStringArray("packages", &out.packages, NonEmpty));
     KILN_TRY(base.ReadStringArray("components", &out.components, NonEmpty));
     KILN_TRY(base.ReadString("mirror", &out.mirror, NonEmpty));
+    KILN_TRY(base.ReadString("snapshot", &out.snapshot, [](std::string_view v) -> std::string {
+      return IsSnapshotTimestamp(v) ? "" : "invalid snapshot '" + std::string(v) +
+                                               "' (expected YYYYMMDDTHHMMSSZ, UTC, like \"20240101T000000Z\")";
+    }));
+    KILN_TRY(base.ReadString("snapshot_mirror", &out.snapshot_mirror, [](std::string_view v) -> std::string {
+      std::string why = SnapshotMirrorProblem(v);
+      return why.empty() ? "" : "invalid snapshot_mirror '" + std::string(v) + "': " + why;
+    }));
     KILN_ASSIGN_OR_RETURN(TableReader apt, base.SubTable("apt"));
     KILN_TRY(apt.CheckKeys({"options", "keyrings"}));
     KILN_TRY(apt.ReadStringArray("options", &out.apt.options, NonEmpty));
@@ -353,7 +363,7 @@ Result<Recipe> Validate(MergedToml& merged, const fs::path& file) {
   TableReader top(&merged.root, "", &merged.files);
   KILN_TRY(top.CheckKeys({"include", "image", "base", "overlay", "file", "directory", "symlink",
                           "root", "output", "data", "disk", "signing", "container", "boot",
-                          "user", "group", "services", "vm"}));
+                          "user", "group", "services", "vm", "update"}));
   Recipe recipe;
   recipe.file = fs::absolute(file).lexically_normal();
   recipe.directory = recipe.file.parent_path();
@@ -372,6 +382,8 @@ Result<Recipe> Validate(MergedToml& merged, const fs::path& file) {
   KILN_TRY(ParseBoot(top, &recipe));
   KILN_TRY(ParseAccounts(top, &recipe));
   KILN_TRY(ParseServices(top, &recipe));
+  KILN_TRY(ParseUpdate(top, &recipe));
+  KILN_TRY(CheckUpdateNeeds(recipe));
   // Defaults that depend on other sections are applied here, once, so no stage changes the recipe.
   if (recipe.boot.loader != "none" && recipe.disk.esp_size == 0) recipe.disk.esp_size = kDefaultEspSize;
   return recipe;

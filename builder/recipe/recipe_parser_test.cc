@@ -147,6 +147,34 @@ TEST_F(RecipeParserTest, DebianBase) {
   EXPECT_EQ(b.apt.keyrings, (std::vector<std::string>{(data_ / "full/keys/extra.gpg").string()}));
 }
 
+TEST_F(RecipeParserTest, DebianSnapshot) {
+  const std::string deb = "[base]\ntype = \"debian\"\n";
+  Recipe none = Ok(kHeader + deb);
+  EXPECT_EQ(none.base.snapshot, "");
+  EXPECT_EQ(none.base.snapshot_mirror, "https://snapshot.debian.org");
+  Recipe r = Ok(kHeader + deb + "snapshot = \"20240101T000000Z\"\nsnapshot_mirror = \"http://127.0.0.1:9/snap\"\n");
+  EXPECT_EQ(r.base.snapshot, "20240101T000000Z");
+  EXPECT_EQ(r.base.snapshot_mirror, "http://127.0.0.1:9/snap");
+  EXPECT_EQ(ErrH(deb + "snapshot = \"2024-01-01\"\n"),
+            "recipes/x.toml:6:12: [base].snapshot: invalid snapshot '2024-01-01' (expected "
+            "YYYYMMDDTHHMMSSZ, UTC, like \"20240101T000000Z\")");
+  EXPECT_EQ(ErrH(deb + "snapshot = \"20230229T000000Z\"\n"),
+            "recipes/x.toml:6:12: [base].snapshot: invalid snapshot '20230229T000000Z' (expected "
+            "YYYYMMDDTHHMMSSZ, UTC, like \"20240101T000000Z\")");
+  EXPECT_EQ(ErrH(deb + "snapshot = 20240101\n"),
+            "recipes/x.toml:6:12: [base].snapshot: expected a string, got integer");
+  EXPECT_EQ(ErrH(deb + "snapshot_mirror = \"snapshot.debian.org\"\n"),
+            "recipes/x.toml:6:19: [base].snapshot_mirror: invalid snapshot_mirror 'snapshot.debian.org': "
+            "expected an http://, https:// or file:// URL");
+  EXPECT_EQ(ErrH(deb + "snapshot_mirror = \"http://x/a b\"\n"),
+            "recipes/x.toml:6:19: [base].snapshot_mirror: invalid snapshot_mirror 'http://x/a b': "
+            "must not contain spaces, quotes, brackets or control characters");
+  EXPECT_EQ(ErrH("[base]\nsnapshot = \"20240101T000000Z\"\n"),
+            "recipes/x.toml:5:12: [base].snapshot: only used with type = \"debian\" (type is \"scratch\")");
+  EXPECT_EQ(ErrH(deb + "snapshots = \"20240101T000000Z\"\n"),
+            "recipes/x.toml:6:1: unknown key 'snapshots' in [base] (did you mean 'snapshot'?)");
+}
+
 TEST_F(RecipeParserTest, Defaults) {
   Recipe r = Ok(kHeader);
   EXPECT_EQ(r.image.architecture, HostArchitecture());

@@ -15,5 +15,8 @@ Status ParseEntries(const TableReader& top, Recipe* recipe);
 Status ParseAccounts(const TableReader& top, Recipe* recipe);
 // [vm] (recipe_vm.cc).
 Status ParseVm(const TableReader& top, Recipe* recipe);
+// [update] (recipe_update.cc): its keys, then what it needs of the other sections.
+Status ParseUpdate(const TableReader& top, Recipe* recipe);
+Status CheckUpdateNeeds(const Recipe& recipe);
 
 }  // namespace kiln::recipe

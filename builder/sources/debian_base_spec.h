@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "builder/common/architecture.h"
+#include "builder/common/debian_snapshot.h"
 
 namespace kiln::sources {
 
@@ -26,6 +27,8 @@ struct DebianBaseSpec {
   AptSettings apt;
   Architecture architecture = Architecture::kX86_64;
   bool boot_initrd = false;  // [boot] loader set: dracut is configured for the verity root
+  std::string snapshot;      // [base] snapshot ("YYYYMMDDTHHMMSSZ"), empty: none (the lock's, if any)
+  std::string snapshot_mirror = kDefaultSnapshotMirror;  // [base] snapshot_mirror
   bool operator==(const DebianBaseSpec&) const = default;
 };
 

@@ -13,6 +13,7 @@
 #include "builder/common/subprocess.h"
 #include "builder/sources/base_tree_cache.h"
 #include "builder/sources/mmdebstrap_progress.h"
+#include "builder/sources/snapshot_source.h"
 #include "builder/tree/tarball_tree_cache.h"
 #include "builder/tree/tarball_reader.h"
 
@@ -88,8 +89,31 @@ std::string Tail(const std::string& text, std::size_t lines) {
   return text.substr(pos + 1);
 }
 
+// Where the packages come from: mmdebstrap's mirror argument (the recipe's mirror, or a
+// snapshot source line) and the URL it names, for messages and the offline check.
+struct AptSource {
+  std::string argument;
+  std::string url;
+};
+
+Result<AptSource> SourceFor(const DebianBaseSpec& base, const std::string& snapshot) {
+  if (snapshot.empty()) return AptSource{base.mirror, base.mirror};
+  KILN_ASSIGN_OR_RETURN(std::string mirror_base, EffectiveSnapshotMirror(base, std::getenv(kSnapshotMirrorEnv)));
+  KILN_ASSIGN_OR_RETURN(std::string line, AptSourceFor(base, snapshot, mirror_base));
+  KILN_ASSIGN_OR_RETURN(std::string archive, SnapshotArchiveName(base.mirror));
+  return AptSource{line, SnapshotArchiveUrl(mirror_base, archive, snapshot)};
+}
+
+// The manifest's identity of the package source: the snapshot is an input only when used, so
+// records of builds without one keep their bytes (the snapshot mirror's own URL never enters).
+std::string SourceIdentity(const DebianBaseSpec& base, const std::string& arch, const std::string& snapshot) {
+  std::string id = base.mirror + " " + base.suite + " " + base.variant + " " + arch;
+  return snapshot.empty() ? id : id + " snapshot " + snapshot;
+}
+
 struct MmdebstrapRun {
   MmdebstrapMode mode = MmdebstrapMode::kFakechroot;
+  AptSource source;
   fs::path target;        // "out.tar" or /dev/null
   fs::path deb_list;      // where the digest hook's list is copied out
   fs::path pins;          // apt preferences to upload (empty: none)
@@ -120,14 +144,16 @@ Status RunMmdebstrap(const DebianBaseSpec& base, const BuildContext& ctx, const 
     spec.argv.push_back("--setup-hook=mkdir -p \"$1/etc/dracut.conf.d\"");
     spec.argv.push_back("--setup-hook=upload " + conf.string() + " /etc/dracut.conf.d/50-kiln-verity.conf");
   }
-  spec.argv.push_back(std::string("--customize-hook=") + kDigestHook);
-  spec.argv.push_back(std::string("--customize-hook=download ") + kDebListInside + " " +
-                      run.deb_list.string());
-  spec.argv.push_back(std::string("--customize-hook=") + kCleanupHook);
+  // mmdebstrap runs no customize hooks for the extract variant (no dpkg, no essential set);
+  // its extract hooks see the same downloaded .debs.
+  const std::string hook = base.variant == "extract" ? "--extract-hook=" : "--customize-hook=";
+  spec.argv.push_back(hook + kDigestHook);
+  spec.argv.push_back(hook + "download " + kDebListInside + " " + run.deb_list.string());
+  spec.argv.push_back(hook + kCleanupHook);
   spec.argv.push_back("--");
   spec.argv.push_back(base.suite);
   spec.argv.push_back(run.target.string());
-  spec.argv.push_back(base.mirror);
+  spec.argv.push_back(run.source.argument);
   spec.env["SOURCE_DATE_EPOCH"] = std::to_string(ctx.source_date_epoch);
   spec.env["LC_ALL"] = "C.UTF-8";
   spec.unset_env = {"LANG", "LANGUAGE", "TZ"};
@@ -141,11 +167,11 @@ Status RunMmdebstrap(const DebianBaseSpec& base, const BuildContext& ctx, const 
                             " mode) for " + base.suite + " " + base.variant);
   KILN_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(spec));
   if (r.exit_code != 0) {
-    std::string why = ExplainAptFailure(r.err, base.mirror);
+    std::string why = ExplainAptFailure(r.err, run.source.url);
     if (!why.empty()) return MakeError(ErrorCode::kInput, why);
     return MakeError(ErrorCode::kBuild, "mmdebstrap failed with exit status " +
                                             std::to_string(r.exit_code) + " for suite " + base.suite +
-                                            " from " + base.mirror + ":\n" + Tail(r.err, 20));
+                                            " from " + run.source.url + ":\n" + Tail(r.err, 20));
   }
   return OkStatus();
 }
@@ -168,9 +194,9 @@ std::vector<InputRecord> RecordsFor(const std::vector<LockedPackage>& debs) {
   return out;
 }
 
-Status CheckOffline(const DebianBaseSpec& base, const BuildContext& ctx) {
-  if (ctx.offline && !base.mirror.starts_with("file:"))
-    return MakeError(ErrorCode::kNetwork, "the debian base (" + base.suite + " from " + base.mirror +
+Status CheckOffline(const DebianBaseSpec& base, const AptSource& source, const BuildContext& ctx) {
+  if (ctx.offline && !source.url.starts_with("file:"))
+    return MakeError(ErrorCode::kNetwork, "the debian base (" + base.suite + " from " + source.url +
                                               ") is not in the cache and --offline forbids downloading it");
   return OkStatus();
 }
@@ -281,7 +307,7 @@ std::string ExplainAptFailure(std::string_view err, const std::string& mirror) {
       std::string version(err.substr(v + kVersion.size(), f - v - kVersion.size()));
       std::string pkg(err.substr(f + kFor.size(), n - f - kFor.size()));
       return "locked package " + pkg + " version " + version + " is no longer available from " + mirror +
-             " (re-run `kiln lock`, or point `mirror` at snapshot.debian.org)";
+             " (re-run `kiln lock`, or pin a snapshot: `kiln lock --snapshot`)";
     }
   }
   constexpr std::string_view kLocate = "Unable to locate package ";
@@ -310,8 +336,12 @@ Result<DebianBase> ResolveDebianBase(const DebianBaseSpec& spec, const BuildCont
     KILN_ASSIGN_OR_RETURN(lock_bytes, ReadFile(lock_path));
     KILN_ASSIGN_OR_RETURN(lock, ParseLockFile(lock_bytes, lock_path.string()));
     KILN_TRY(CheckLockMatchesRecipe(lock, base, arch, lock_path.string()));
-    out.inputs.push_back({"debian-lock", base.mirror + " " + base.suite + " " + base.variant + " " + arch,
-                          ToHex(Sha256Of(lock_bytes))});
+  }
+  // The recipe's snapshot, else the lock's (CheckLockMatchesRecipe: they agree when both exist).
+  const std::string snapshot = base.snapshot.empty() ? lock.snapshot : base.snapshot;
+  KILN_ASSIGN_OR_RETURN(AptSource source, SourceFor(base, snapshot));
+  if (!lock_path.empty()) {
+    out.inputs.push_back({"debian-lock", SourceIdentity(base, arch, snapshot), ToHex(Sha256Of(lock_bytes))});
     for (auto& r : RecordsFor(lock.packages)) out.inputs.push_back(std::move(r));
     const std::string key = DebianBaseTreeKey(spec, lock_bytes);
     KILN_ASSIGN_OR_RETURN(auto cached, LookupBaseTree(ctx, key));
@@ -322,13 +352,14 @@ Result<DebianBase> ResolveDebianBase(const DebianBaseSpec& spec, const BuildCont
       return out;
     }
   }
-  KILN_TRY(CheckOffline(base, ctx));
+  KILN_TRY(CheckOffline(base, source, ctx));
   KILN_ASSIGN_OR_RETURN(MmdebstrapMode mode, PickMmdebstrapMode());
   std::error_code ec;
   fs::create_directories(ctx.work_dir, ec);
   KILN_ASSIGN_OR_RETURN(TempDir scratch, TempDir::Create(ctx.work_dir, "debian"));
   MmdebstrapRun run;
   run.mode = mode;
+  run.source = source;
   run.target = scratch.path() / "root.tar";
   run.deb_list = scratch.path() / "debs.txt";
   if (!lock_path.empty()) {
@@ -355,7 +386,7 @@ Result<DebianBase> ResolveDebianBase(const DebianBaseSpec& spec, const BuildCont
   } else {
     // Unlocked: nothing pins the content, so nothing is cached; the manifest still records
     // exactly what was installed.
-    out.inputs.push_back({"debian-suite", base.mirror + " " + base.suite + " " + base.variant + " " + arch, ""});
+    out.inputs.push_back({"debian-suite", SourceIdentity(base, arch, snapshot), ""});
     for (auto& r : RecordsFor(debs)) out.inputs.push_back(std::move(r));
   }
   out.tarball = ctx.work_dir / "debian-base.tar";
@@ -376,7 +407,10 @@ Result<std::vector<InputRecord>> ImportDebianBase(const DebianBaseSpec& spec, co
 
 Status WriteLockFile(const DebianBaseSpec& spec, const BuildContext& ctx, const fs::path& lock_path) {
   const DebianBaseSpec& base = spec;
-  KILN_TRY(CheckOffline(base, ctx));
+  // `kiln lock --snapshot` or [base] snapshot: resolve against the snapshot itself, so the lock
+  // never names a version the snapshot lacks.
+  KILN_ASSIGN_OR_RETURN(AptSource source, SourceFor(base, base.snapshot));
+  KILN_TRY(CheckOffline(base, source, ctx));
   if (ctx.work_dir.empty()) return MakeError(ErrorCode::kUsage, "no work directory for kiln lock");
   KILN_ASSIGN_OR_RETURN(MmdebstrapMode mode, PickMmdebstrapMode());
   std::error_code ec;
@@ -384,6 +418,7 @@ Status WriteLockFile(const DebianBaseSpec& spec, const BuildContext& ctx, const 
   KILN_ASSIGN_OR_RETURN(TempDir scratch, TempDir::Create(ctx.work_dir, "lock"));
   MmdebstrapRun run;
   run.mode = mode;
+  run.source = source;
   run.target = "/dev/null";
   run.deb_list = scratch.path() / "debs.txt";
   run.include = base.packages;
@@ -393,6 +428,7 @@ Status WriteLockFile(const DebianBaseSpec& spec, const BuildContext& ctx, const 
   lock.suite = base.suite;
   lock.variant = base.variant;
   lock.mirror = base.mirror;
+  lock.snapshot = base.snapshot;
   lock.architecture = DebianArchitecture(spec.architecture);
   lock.components = base.components;
   lock.requested = base.packages;
@@ -406,7 +442,8 @@ Status WriteLockFile(const DebianBaseSpec& spec, const BuildContext& ctx, const 
       return MakeError(ErrorCode::kBuild, "two versions of package " + lock.packages[i].name +
                                               " were downloaded; cannot lock");
   KILN_TRY(WriteFileAtomic(lock_path, FormatLockFile(lock)));
-  ctx.Report("sources", "wrote " + lock_path.string() + " (" + std::to_string(lock.packages.size()) + " packages)");
+  ctx.Report("sources", "wrote " + lock_path.string() + " (" + std::to_string(lock.packages.size()) + " packages" +
+                            (lock.snapshot.empty() ? "" : ", snapshot " + lock.snapshot) + ")");
   return OkStatus();
 }
 

@@ -59,7 +59,7 @@ TEST(CheckDownloadsAgainstLock, NamesThePackageThatDiffers) {
 TEST(ExplainAptFailure, TurnsAptErrorsIntoKilnMessages) {
   EXPECT_EQ(ExplainAptFailure("I: ...\nE: Version '1.0-1' for 'busybox' was not found\nE: ...", "http://m"),
             "locked package busybox version 1.0-1 is no longer available from http://m "
-            "(re-run `kiln lock`, or point `mirror` at snapshot.debian.org)");
+            "(re-run `kiln lock`, or pin a snapshot: `kiln lock --snapshot`)");
   EXPECT_EQ(ExplainAptFailure("E: Unable to locate package nosuch\n", "http://m"),
             "package nosuch is not available from http://m");
   EXPECT_EQ(ExplainAptFailure("E: something else", "http://m"), "");
@@ -99,6 +99,18 @@ TEST(DebianBaseCacheKey, ChangesWithEveryInput) {
   EXPECT_TRUE(changed([](auto& b) { b.apt.options = {"Acquire::Retries \"3\""}; }));
   // Field boundaries cannot be shifted to collide.
   EXPECT_TRUE(changed([](auto& b) { b.components = {"mai", "n"}; }));
+}
+
+// The snapshot reaches the key through the lock's bytes (a recipe's snapshot must equal the
+// lock's); where the snapshot is fetched from is not an input, so existing keys stay as they were.
+TEST(DebianBaseCacheKey, IgnoresTheSnapshotMirrorBase) {
+  DebianBaseSpec base;
+  const std::string k = DebianBaseCacheKey("lock", base, "amd64");
+  base.snapshot_mirror = "http://127.0.0.1:9";
+  EXPECT_EQ(DebianBaseCacheKey("lock", base, "amd64"), k);
+  base.snapshot = "20240101T000000Z";
+  EXPECT_EQ(DebianBaseCacheKey("lock", base, "amd64"), k);
+  EXPECT_NE(DebianBaseTreeKey(base, "lock"), DebianBaseTreeKey(base, "lock\nsnapshot = \"20240101T000000Z\""));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
+#include "builder/common/debian_snapshot.h"
 
 namespace kiln::sources {
 
@@ -156,8 +157,10 @@ std::string FormatLockFile(const LockFile& lock) {
       << "version = " << lock.version << "\n"
       << "suite = " << Quote(lock.suite) << "\n"
       << "variant = " << Quote(lock.variant) << "\n"
-      << "mirror = " << Quote(lock.mirror) << "\n"
-      << "architecture = " << Quote(lock.architecture) << "\n"
+      << "mirror = " << Quote(lock.mirror) << "\n";
+  // Only snapshot-pinned locks carry the key, so locks without one keep their bytes.
+  if (!lock.snapshot.empty()) out << "snapshot = " << Quote(lock.snapshot) << "\n";
+  out << "architecture = " << Quote(lock.architecture) << "\n"
       << "components = " << QuoteList(lock.components) << "\n"
       << "requested = " << QuoteList(lock.requested) << "\n";
   for (const auto& p : pkgs) {
@@ -178,8 +181,8 @@ Result<LockFile> ParseLockFile(std::string_view text, const std::string& name) {
     return At(name, e.source(), std::string(e.description()));
   }
   Reader r(root, name, "the lock file");
-  KILN_TRY(r.CheckKeys({"version", "suite", "variant", "mirror", "architecture", "components",
-                        "requested", "package"}));
+  KILN_TRY(r.CheckKeys({"version", "suite", "variant", "mirror", "snapshot", "architecture",
+                        "components", "requested", "package"}));
   LockFile lock;
   const toml::node* v = r.Node("version");
   if (!v) return At(name, root.source(), "missing key 'version' in the lock file");
@@ -190,6 +193,11 @@ Result<LockFile> ParseLockFile(std::string_view text, const std::string& name) {
   KILN_ASSIGN_OR_RETURN(lock.suite, r.String("suite"));
   KILN_ASSIGN_OR_RETURN(lock.variant, r.String("variant"));
   KILN_ASSIGN_OR_RETURN(lock.mirror, r.String("mirror"));
+  if (const toml::node* snap = r.Node("snapshot")) {
+    KILN_ASSIGN_OR_RETURN(lock.snapshot, r.String("snapshot"));
+    if (!IsSnapshotTimestamp(lock.snapshot))
+      return At(name, snap->source(), "invalid snapshot '" + lock.snapshot + "' (expected YYYYMMDDTHHMMSSZ, UTC)");
+  }
   KILN_ASSIGN_OR_RETURN(lock.architecture, r.String("architecture"));
   KILN_ASSIGN_OR_RETURN(lock.components, r.Strings("components"));
   KILN_ASSIGN_OR_RETURN(lock.requested, r.Strings("requested"));
@@ -231,6 +239,8 @@ Status CheckLockMatchesRecipe(const LockFile& lock, const DebianBaseSpec& base,
   if (lock.suite != base.suite) return stale("suite", lock.suite, base.suite);
   if (lock.variant != base.variant) return stale("variant", lock.variant, base.variant);
   if (lock.mirror != base.mirror) return stale("mirror", lock.mirror, base.mirror);
+  if (!base.snapshot.empty() && lock.snapshot != base.snapshot)
+    return stale("snapshot", lock.snapshot.empty() ? "(none)" : lock.snapshot, base.snapshot);
   if (lock.architecture != architecture) return stale("architecture", lock.architecture, architecture);
   if (lock.components != base.components)
     return stale("components", join(lock.components), join(base.components));

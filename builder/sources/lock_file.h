@@ -7,6 +7,7 @@
 //   suite = "bookworm"
 //   variant = "minbase"
 //   mirror = "http://deb.debian.org/debian"
+//   snapshot = "20240101T000000Z"                 # only in snapshot-pinned locks
 //   architecture = "amd64"
 //   components = ["main"]
 //   requested = ["busybox", "ca-certificates"]   # the recipe's `packages` when locked
@@ -46,6 +47,7 @@ struct LockFile {
   std::string suite;
   std::string variant;
   std::string mirror;
+  std::string snapshot;      // "YYYYMMDDTHHMMSSZ" the packages were resolved at; empty: none
   std::string architecture;  // dpkg architecture of the image
   std::vector<std::string> components;
   std::vector<std::string> requested;    // recipe [base] packages the lock was made for
@@ -66,7 +68,8 @@ std::string FormatLockFile(const LockFile& lock);
 Result<LockFile> ParseLockFile(std::string_view text, const std::string& name);
 Result<LockFile> ReadLockFile(const std::filesystem::path& path);
 
-// A lock made for another suite, mirror, architecture or package list is stale: kRecipe error
+// A lock made for another suite, mirror, architecture, package list or (when the recipe names
+// one) snapshot is stale: kRecipe error
 // telling the user to re-run `kiln lock`.
 Status CheckLockMatchesRecipe(const LockFile& lock, const DebianBaseSpec& base,
                               const std::string& architecture, const std::string& lock_name);

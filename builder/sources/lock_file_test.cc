@@ -97,6 +97,50 @@ TEST(LockFile, StaleLockIsDetected) {
   EXPECT_FALSE(CheckLockMatchesRecipe(*lock, base, "amd64", "a.lock").ok());
 }
 
+TEST(LockFile, SnapshotRoundTripsAndIsWrittenOnlyWhenSet) {
+  auto lock = ReadLockFile(std::string(KILN_TESTDATA) + "/good.lock");
+  ASSERT_TRUE(lock.ok());
+  const std::string plain = FormatLockFile(*lock);
+  EXPECT_EQ(plain.find("snapshot"), std::string::npos);  // locks without one keep their bytes
+  lock->snapshot = "20240101T000000Z";
+  const std::string text = FormatLockFile(*lock);
+  EXPECT_NE(text.find("\nmirror = \"http://deb.debian.org/debian\"\nsnapshot = \"20240101T000000Z\"\n"),
+            std::string::npos)
+      << text;
+  auto again = ParseLockFile(text, "x.lock");
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(*again, *lock);
+  EXPECT_EQ(FormatLockFile(*again), text);
+}
+
+TEST(LockFile, InvalidSnapshotIsAnError) {
+  EXPECT_EQ(ErrorOf(kHeader + "snapshot = \"20240132T000000Z\"\n" + kPkg),
+            "app.toml.lock:8:12: invalid snapshot '20240132T000000Z' (expected YYYYMMDDTHHMMSSZ, UTC)");
+  EXPECT_EQ(ErrorOf(kHeader + "snapshot = 20240101\n" + kPkg), "app.toml.lock:8:12: 'snapshot' in the lock file must be a string");
+  EXPECT_EQ(ErrorOf(kHeader + "snapshot = \"\"\n" + kPkg), "app.toml.lock:8:12: 'snapshot' in the lock file is empty");
+}
+
+TEST(LockFile, SnapshotOfTheRecipeMustMatchTheLock) {
+  auto lock = ReadLockFile(std::string(KILN_TESTDATA) + "/good.lock");
+  ASSERT_TRUE(lock.ok());
+  DebianBaseSpec base;
+  base.packages = {"busybox"};
+  lock->snapshot = "20240101T000000Z";
+  EXPECT_TRUE(CheckLockMatchesRecipe(*lock, base, "amd64", "a.lock").ok());  // the lock's snapshot is used
+  base.snapshot = "20240101T000000Z";
+  EXPECT_TRUE(CheckLockMatchesRecipe(*lock, base, "amd64", "a.lock").ok());
+  base.snapshot = "20240201T000000Z";
+  Status s = CheckLockMatchesRecipe(*lock, base, "amd64", "a.lock");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kRecipe);
+  EXPECT_EQ(s.error().message, "a.lock is stale: it was made for snapshot 20240101T000000Z but the recipe says "
+                               "20240201T000000Z (re-run `kiln lock`)");
+  lock->snapshot.clear();
+  s = CheckLockMatchesRecipe(*lock, base, "amd64", "a.lock");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("snapshot (none)"), std::string::npos) << s.error().message;
+}
+
 TEST(LockFile, PathsAndArchitectures) {
   EXPECT_EQ(LockPathFor("/r/app.toml"), std::filesystem::path("/r/app.toml.lock"));
   EXPECT_EQ(DebianArchitecture(Architecture::kX86_64), "amd64");

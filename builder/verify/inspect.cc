@@ -8,6 +8,8 @@
 #include "builder/common/text_escape.h"
 #include "builder/disk/gpt.h"
 #include "builder/disk/partition_types.h"
+#include "builder/slots/slot_labels.h"
+#include "builder/slots/slot_table.h"
 #include "builder/verify/image_file.h"
 #include "builder/verity/verity_format.h"
 #include "signing/pkcs7.h"
@@ -55,6 +57,33 @@ void ProbeFilesystem(int fd, PartitionInfo& p) {
   }
 }
 
+// Slots of an A/B disk, for any architecture whose root type occurs twice; none otherwise.
+std::vector<SlotInfo> DescribeSlots(const disk::DiskLayout& layout, const std::vector<std::string>& signature_hashes) {
+  for (Architecture arch : {Architecture::kX86_64, Architecture::kArm64}) {
+    Result<slots::SlotTable> table = slots::FindSlots(layout, arch);
+    if (!table.ok()) continue;
+    std::vector<SlotInfo> out;
+    for (slots::SlotName name : {slots::SlotName::kA, slots::SlotName::kB}) {
+      const slots::SlotPartitions& parts = (*table)[name];
+      SlotInfo info;
+      info.name = slots::SlotNameText(name);
+      info.partitions = {static_cast<int>(parts.root) + 1, static_cast<int>(parts.verity) + 1,
+                         static_cast<int>(parts.signature) + 1};
+      info.root_hash = signature_hashes.at(parts.signature);
+      std::optional<slots::SlotLabelParts> label = slots::ParseSlotLabel(layout.partitions[parts.root].label);
+      slots::SlotContent content = slots::DescribeSlot(layout, parts, label ? label->image : "");
+      info.state = content.empty ? "empty" : !content.version.empty() ? "version" : "unknown";
+      if (!content.version.empty()) {
+        info.image = label->image;
+        info.version = content.version;
+      }
+      out.push_back(std::move(info));
+    }
+    return out;
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<InspectResult> InspectImage(const std::filesystem::path& image, const std::filesystem::path& work_dir,
@@ -66,6 +95,7 @@ Result<InspectResult> InspectImage(const std::filesystem::path& image, const std
   r.disk_guid = layout.disk_guid.ToString();
   r.disk_size = layout.size_bytes;
   int n = 0;
+  std::vector<std::string> signature_hashes(layout.partitions.size());
   for (auto& part : layout.partitions) {
     PartitionInfo p;
     p.number = ++n;
@@ -84,7 +114,8 @@ Result<InspectResult> InspectImage(const std::filesystem::path& image, const std
       std::string bytes(part.size, '\0');
       if (verity::ReadFullAt(img.fd(), bytes.data(), bytes.size(), part.offset, "signature").ok()) {
         auto sig = signing::ParseVeritySignature(bytes);
-        if (sig.ok()) {
+        signature_hashes[static_cast<std::size_t>(n - 1)] = sig.ok() ? sig->root_hash_hex : "";
+        if (sig.ok() && r.root_hash.empty()) {  // the first: slot A's on an A/B disk
           r.root_hash = sig->root_hash_hex;
           r.signer_fingerprint = sig->certificate_fingerprint;
           auto cert = signing::Pkcs7SignerCertificate(sig->signature_der);
@@ -95,6 +126,7 @@ Result<InspectResult> InspectImage(const std::filesystem::path& image, const std
     if (p.filesystem == "ext4" && !p.mountpoint.empty()) r.data_mountpoint = p.mountpoint;
     r.partitions.push_back(std::move(p));
   }
+  r.slots = DescribeSlots(layout, signature_hashes);
   if (r.root_hash.empty()) {
     // Unsigned image: the verity superblock still tells the tree, not the hash; read the pair's
     // UUIDs, which carry the root hash's halves.
@@ -126,6 +158,13 @@ std::string InspectToJson(const InspectResult& r) {
                                {"uuid", p.uuid}, {"label", p.label}, {"offset", p.offset}, {"size", p.size},
                                {"flags", p.flags}, {"filesystem", p.filesystem}, {"fsLabel", p.fs_label},
                                {"fsUuid", p.fs_uuid}, {"mountpoint", p.mountpoint}});
+  if (!r.slots.empty()) {
+    j["slots"] = nlohmann::json::array();
+    for (auto& slot : r.slots)
+      j["slots"].push_back({{"slot", slot.name}, {"state", slot.state}, {"image", slot.image},
+                            {"version", slot.version}, {"rootHash", slot.root_hash},
+                            {"partitions", slot.partitions}});
+  }
   // Labels and names are the image's bytes: invalid UTF-8 becomes U+FFFD instead of a throw.
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -153,6 +192,16 @@ std::string InspectToText(const InspectResult& r) {
   else
     out += "signed by    (unsigned)\n";
   if (!r.data_mountpoint.empty()) out += "data mounted " + E(r.data_mountpoint) + "\n";
+  for (auto& slot : r.slots) {
+    std::string what = slot.state == "version" ? E(slot.image) + " " + E(slot.version)
+                       : slot.state == "empty" ? std::string("empty")
+                                               : std::string("unknown (labels name no single version)");
+    std::string numbers;
+    for (int number : slot.partitions) numbers += (numbers.empty() ? "" : ",") + std::to_string(number);
+    out += "slot " + slot.name + "       " + what + "  (partitions " + numbers + ")";
+    if (!slot.root_hash.empty()) out += "  root hash " + E(slot.root_hash);
+    out += "\n";
+  }
   return out;
 }
 

@@ -90,4 +90,8 @@ struct VerityInputs {
 Status CheckVerityPair(const VerityInputs& in, const std::string& root_hash_hex, unsigned jobs,
                        VerifyReport& report);
 
+// Offset (from off) of the first non-zero byte in [off, off + size) of fd, if any; reads in
+// bounded chunks.
+Result<std::optional<std::uint64_t>> FirstNonZeroByte(int fd, std::uint64_t off, std::uint64_t size);
+
 }  // namespace kiln::verify

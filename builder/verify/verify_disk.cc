@@ -10,6 +10,7 @@
 #include "builder/disk/convert.h"
 #include "builder/disk/gpt.h"
 #include "builder/disk/partition_types.h"
+#include "builder/slots/slot_table.h"
 #include "builder/verify/disk_coverage.h"
 #include "builder/verify/image_file.h"
 #include "builder/verify/verify.h"
@@ -26,6 +27,34 @@ const disk::Partition* FindRole(const disk::DiskLayout& layout, disk::PartitionR
     if (t && t->role == role) return &p;
   }
   return nullptr;
+}
+
+// On an A/B disk ([update], docs/updates.md) the root partition is slot_size bytes and the
+// verity data ends earlier: the tail must be zero padding, so that no byte of the partition
+// changes undetected, and the verity check then covers the data the superblock names.
+// False when the tail is not zero (the failure is in the report).
+Result<bool> CheckSlotPadding(int fd, const disk::DiskLayout& layout, const disk::Partition& root,
+                              const disk::Partition& hash, VerityInputs& in, VerifyReport& report) {
+  auto type = disk::FindPartitionType(root.type);
+  if (!type || !type->arch || !slots::FindSlots(layout, *type->arch).ok()) return true;
+  std::string head(verity::kSuperblockSize, '\0');
+  if (hash.size < head.size()) return true;
+  KILN_TRY(verity::ReadFullAt(fd, head.data(), head.size(), hash.offset, "root-verity partition"));
+  auto sb = verity::DecodeSuperblock(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(head.data()), head.size()));
+  // A bad superblock, or one naming more data than the partition holds: the pair check says so.
+  if (!sb.ok() || sb->data_blocks == 0 || sb->data_blocks >= root.size / verity::kBlockSize) return true;
+  const std::uint64_t covered = sb->data_blocks * verity::kBlockSize;
+  KILN_ASSIGN_OR_RETURN(std::optional<std::uint64_t> junk,
+                        FirstNonZeroByte(fd, root.offset + covered, root.size - covered));
+  if (junk) {
+    report.Fail("root partition", "byte " + std::to_string(covered + *junk) +
+                                      " is after the verity data (slot padding) and not zero");
+    return false;
+  }
+  report.Pass("root slot padding", std::to_string(root.size - covered) + " bytes after the verity data are zero");
+  in.data_size = covered;
+  return true;
 }
 
 }  // namespace
@@ -105,6 +134,8 @@ Result<VerifyReport> VerifyDiskImage(const VerifyOptions& opt) {
   in.hash_size = hash->size;
   in.data_name = "root partition";
   in.hash_name = "root-verity partition";
+  KILN_ASSIGN_OR_RETURN(bool padding_ok, CheckSlotPadding(image.fd(), *layout, *root, *hash, in, report));
+  if (!padding_ok) return report;
   KILN_TRY(CheckVerityPair(in, parsed->root_hash_hex, opt.jobs, report));
   if (report.ok()) KILN_TRY(CheckDiskCoverage(opt, image.fd(), *layout, parsed->root_hash_hex, report));
   return report;

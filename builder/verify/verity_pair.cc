@@ -31,18 +31,12 @@ Result<RebuiltDevice> RebuildHashDevice(const VerityInputs& in, const verity::Ve
   return RebuiltDevice{verity::EncodeSuperblock(sb) + tree.blocks, tree.root_hash};
 }
 
-// Offset of the first byte in [from, size) of the hash device that is not zero, if any; reads
-// in bounded chunks since the partition size comes from an untrusted GPT.
+// Offset of the first byte in [from, size) of the hash device that is not zero, if any.
 Result<std::optional<std::uint64_t>> FirstNonZeroAt(const VerityInputs& in, std::uint64_t from) {
-  constexpr std::uint64_t kChunk = 1 << 20;
-  for (std::uint64_t at = from; at < in.hash_size;) {
-    std::uint64_t n = std::min(kChunk, in.hash_size - at);
-    KILN_ASSIGN_OR_RETURN(std::string chunk, ReadAt(in.hash_fd, in.hash_off + at, n));
-    std::size_t i = chunk.find_first_not_of('\0');
-    if (i != std::string::npos) return std::optional<std::uint64_t>(at + i);
-    at += n;
-  }
-  return std::optional<std::uint64_t>();
+  KILN_ASSIGN_OR_RETURN(std::optional<std::uint64_t> at,
+                        FirstNonZeroByte(in.hash_fd, in.hash_off + from, in.hash_size - std::min(from, in.hash_size)));
+  if (at) *at += from;
+  return at;
 }
 
 // True when the superblock's data blocks cover the data device exactly (no multiplication
@@ -72,6 +66,19 @@ Result<bool> MatchesRebuiltTree(const VerityInputs& in, const Digest& root, unsi
 }
 
 }  // namespace
+
+Result<std::optional<std::uint64_t>> FirstNonZeroByte(int fd, std::uint64_t off, std::uint64_t size) {
+  // Bounded chunks: the size comes from an untrusted GPT.
+  constexpr std::uint64_t kChunk = 1 << 20;
+  for (std::uint64_t at = 0; at < size;) {
+    std::uint64_t n = std::min(kChunk, size - at);
+    KILN_ASSIGN_OR_RETURN(std::string chunk, ReadAt(fd, off + at, n));
+    std::size_t i = chunk.find_first_not_of('\0');
+    if (i != std::string::npos) return std::optional<std::uint64_t>(at + i);
+    at += n;
+  }
+  return std::optional<std::uint64_t>();
+}
 
 Status CheckVerityPair(const VerityInputs& in, const std::string& root_hash_hex, unsigned jobs,
                        VerifyReport& report) {
