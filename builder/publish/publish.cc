@@ -78,8 +78,9 @@ Result<PayloadSource> SourceOf(const manifest::BuildManifest& m, int dir_fd, Rol
                                           "the split root, its verity tree and signature, and the UKI)");
 }
 
-// The root slot's size: the root partition the build made (squashfs).
+// The root slot's size: [update] slot_size, else the root partition the build made.
 Result<std::uint64_t> SlotSize(const manifest::BuildManifest& m) {
+  if (m.update && m.update->slot_size > 0) return m.update->slot_size;
   for (const auto& p : m.partitions)
     if (p.filesystem == "squashfs") return p.size;
   return MakeError(ErrorCode::kInput, "not an updatable build: its manifest records no root partition");

@@ -52,7 +52,7 @@ void FakeBuild(const fs::path& dir, const std::string& version, const signing::G
   m.seed = std::string(32, '0');
   m.disk_guid = "00000000-0000-4000-8000-000000000000";
   m.disk_size = 1 << 30;
-  m.partitions.push_back({"root-x86-64", "t", "u", base, 1 << 20, 64 << 20, 0, "squashfs"});
+  m.partitions.push_back({"root-x86-64", "t", "u", base, 1 << 20, 64 << 20, 0, "squashfs", ""});
   m.root_hash = root_hash;
   m.certificate_fingerprint = signing::CertificateFingerprintSha256(key.certificate);
   for (const auto& [role, content] : files) {
