@@ -9,6 +9,7 @@
 #include "builder/cli/event_renderer.h"
 #include "builder/common/files.h"
 #include "builder/common/size.h"
+#include "builder/input_archive/archive_writer.h"
 #include "builder/manifest/build_manifest.h"
 #include "builder/pipeline/pipeline.h"
 #include "builder/pipeline/stage_options.h"
@@ -62,8 +63,20 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
     KILN_TRY(shared_cache::RestoreFromRegistryCache(r, c, cache));
     return shared_cache::MarkBlockPackStart(c, cache);
   };
-  req.after_build = [&cache](const recipe::Recipe& r, const BuildContext& c) {
-    return shared_cache::SaveBlocksToRegistryCache(r, c, cache);
+  std::unique_ptr<input_archive::ArchiveWriter> archive;
+  if (!o.archive.empty()) {
+    auto w = input_archive::ArchiveWriter::Create(o.archive);
+    if (!w.ok()) return ReportError(g, w.error());
+    archive = std::move(*w);
+    req.ctx.inputs = archive.get();
+  }
+  req.after_build = [&cache, &archive, &o](const recipe::Recipe& r, const BuildContext& c) -> Status {
+    KILN_TRY(shared_cache::SaveBlocksToRegistryCache(r, c, cache));
+    if (!archive) return OkStatus();
+    KILN_ASSIGN_OR_RETURN(input_archive::ArchiveSummary s, archive->Finish());
+    c.Report("archive", "input archive " + o.archive.string() + ": " + std::to_string(s.inputs) + " inputs, " +
+                            std::to_string(s.blobs) + " blobs, " + FormatSize(s.blob_bytes) + ", index " + s.index_digest);
+    return input_archive::WriteArchiveRecord(o.out_dir, r.image.name, r.image.version, s);
   };
   req.after_resolve = [&cache](const recipe::Recipe& r, const BuildContext& c) {
     return shared_cache::SaveToRegistryCache(r, c, cache);

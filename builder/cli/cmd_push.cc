@@ -5,6 +5,8 @@
 
 #include "builder/artifacts/artifacts.h"
 #include "builder/cli/commands.h"
+#include "builder/input_archive/archive_artifact.h"
+#include "builder/input_archive/archive_index.h"
 #include "builder/registry/cosign.h"
 #include "builder/registry/disk_artifact.h"
 #include "builder/registry/referrers.h"
@@ -54,14 +56,17 @@ int RunPush(const GlobalOptions& g, const PushCommandOptions& o) {
   }
   registry::PushOptions opts;
   opts.insecure = o.insecure;
-  // An OCI layout goes as an image; a build output directory as a disk image artifact.
+  // An OCI layout goes as an image; a build output directory as a disk image artifact; an
+  // input archive (--archive) as an input archive artifact.
   std::error_code ec;
-  const bool layout = std::filesystem::exists(o.oci_dir / "oci-layout", ec);
-  auto r = layout ? registry::PushLayout(o.oci_dir, *ref, opts) : registry::PushDiskImage(o.oci_dir, *ref, opts);
+  const bool layout = !o.archive && std::filesystem::exists(o.oci_dir / "oci-layout", ec);
+  auto r = o.archive ? input_archive::PushInputArchive(o.oci_dir, *ref, opts)
+           : layout  ? registry::PushLayout(o.oci_dir, *ref, opts)
+                     : registry::PushDiskImage(o.oci_dir, *ref, opts);
   if (!r.ok()) return ReportError(g, r.error());
   // The SPDX SBOM beside the layout (OUT/NAME_VERSION.spdx.json) or in the directory, as a referrer.
   std::string sbom_digest;
-  if (auto sbom = SbomFor(o.oci_dir, layout); !sbom.empty()) {
+  if (auto sbom = o.archive ? std::filesystem::path() : SbomFor(o.oci_dir, layout); !sbom.empty()) {
     registry::Reference tagged = *ref;
     tagged.tag = r->tag;
     auto s = registry::PushSbomReferrer(tagged, {r->media_type, r->manifest_digest, r->manifest_size}, sbom, opts);
@@ -112,6 +117,19 @@ int RunPull(const GlobalOptions& g, const std::string& ref_text, const std::file
   opts.force = force;
   auto type = registry::RemoteArtifactType(*ref, opts);
   if (!type.ok()) return ReportError(g, type.error());
+  if (*type == input_archive::kMediaType) {
+    auto a = input_archive::PullInputArchive(*ref, oci_dir, opts);
+    if (!a.ok()) return ReportError(g, a.error());
+    if (g.json) {
+      nlohmann::json j = {{"ok", true}, {"reference", ref->ToString()}, {"digest", a->manifest_digest},
+                          {"dir", oci_dir.string()}, {"index", a->index_digest}, {"blobs", a->blobs}};
+      std::printf("%s\n", j.dump(2).c_str());
+    } else if (!g.quiet) {
+      std::printf("pulled input archive %s@%s into %s (index %s, %zu blobs)\n", ref->ToString().c_str(),
+                  a->manifest_digest.c_str(), oci_dir.c_str(), a->index_digest.c_str(), a->blobs);
+    }
+    return 0;
+  }
   if (*type == registry::kDiskImageArtifactType) {
     auto d = registry::PullDiskImage(*ref, oci_dir, opts);
     if (!d.ok()) return ReportError(g, d.error());

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/common/input_hooks.h"
 #include "builder/common/result.h"
 #include "builder/manifest/build_manifest.h"
 #include "builder/recipe/recipe.h"
@@ -25,8 +26,9 @@ Result<std::string> DigestDirectory(const std::filesystem::path& dir);
 
 // Inputs the recipe names directly (recipe files, overlays, [[file]] sources, data seed and a
 // local base source). URIs are relative to the recipe's directory so the record does not
-// depend on where the checkout lives.
-Result<std::vector<manifest::InputEntry>> RecipeInputs(const recipe::Recipe& recipe);
+// depend on where the checkout lives. With `capture` (kiln build --archive) each input is also
+// stored in the input archive, checked against the digest just recorded.
+Result<std::vector<manifest::InputEntry>> RecipeInputs(const recipe::Recipe& recipe, InputHooks* capture = nullptr);
 
 // Digest over every recipe file read, in load order.
 Result<std::string> RecipeDigest(const recipe::Recipe& recipe);

@@ -13,6 +13,7 @@
 #include "builder/cache/build_hooks.h"
 #include "builder/common/file_growth_watcher.h"
 #include "builder/common/files.h"
+#include "builder/common/input_hooks.h"
 #include "builder/common/progress_throttle.h"
 #include "builder/common/sha256.h"
 #include "builder/common/size.h"
@@ -186,7 +187,7 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   if (req.before_resolve) KILN_TRY(req.before_resolve(recipe, ctx));
   KILN_ASSIGN_OR_RETURN(ResolvedTree resolved, ResolveTree(recipe, ctx, store));
   if (req.after_resolve) KILN_TRY(req.after_resolve(recipe, ctx));
-  KILN_ASSIGN_OR_RETURN(std::vector<manifest::InputEntry> inputs, RecipeInputs(recipe));
+  KILN_ASSIGN_OR_RETURN(std::vector<manifest::InputEntry> inputs, RecipeInputs(recipe, ctx.inputs && !ctx.inputs->Supplying() ? ctx.inputs : nullptr));
   inputs.insert(inputs.end(), resolved.base_inputs.begin(), resolved.base_inputs.end());
   Seed seed = ComputeSeed(inputs, ctx.source_date_epoch);
   ctx.Report("tree", std::to_string(resolved.tree.size()) + " entries; seed " + ToHex(std::span<const std::uint8_t>(seed)));
