@@ -121,6 +121,7 @@ Status RunMmdebstrap(const DebianBaseSpec& base, const BuildContext& ctx, const 
     spec.argv.push_back("--setup-hook=upload " + run.pins.string() + " " + kPinsInside);
   if (!run.import_dir.empty()) {
     spec.argv.push_back("--skip=update");
+    spec.argv.push_back("--setup-hook=mkdir -p \"$1/var/lib/apt/lists\" \"$1/var/cache/apt/archives\"");
     spec.argv.push_back("--setup-hook=sync-in " + (run.import_dir / kArchivedListsDir).string() + " /var/lib/apt/lists");
     spec.argv.push_back("--setup-hook=sync-in " + (run.import_dir / kArchivedDebsDir).string() + " /var/cache/apt/archives");
   }
