@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "builder/boot/qemu_runner.h"
+#include "builder/vm/qemu_runner.h"
 #include "builder/cli/commands.h"
 
 namespace kiln::cli {
@@ -55,7 +55,7 @@ void PrintJsonEvent(const char* event, const char* key, const std::string& text)
 }  // namespace
 
 int RunBoot(const GlobalOptions& g, const BootCommandOptions& o) {
-  boot::BootOptions b;
+  vm::BootOptions b;
   b.image = o.image;
   b.arch = o.arch;
   b.accel = o.accel;
@@ -77,60 +77,60 @@ int RunBoot(const GlobalOptions& g, const BootCommandOptions& o) {
   // Attached: raw bytes so prompts without a newline show. --check: whole cleaned lines.
   bool raw = !o.check && !g.json;
   bool raw_line_open = false;
-  auto on_event = [&](const boot::BootEvent& e) {
+  auto on_event = [&](const vm::BootEvent& e) {
     switch (e.kind) {
-      case boot::BootEventKind::kConsoleBytes:
+      case vm::BootEventKind::kConsoleBytes:
         if (raw) {
           std::fwrite(e.text.data(), 1, e.text.size(), stdout);
           std::fflush(stdout);
           raw_line_open = !e.text.empty() && e.text.back() != '\n';
         }
         break;
-      case boot::BootEventKind::kConsoleLine:
+      case vm::BootEventKind::kConsoleLine:
         if (g.json) PrintJsonEvent("console", "line", e.text);
         else if (!raw && !g.quiet) {
           std::printf("%s\n", e.text.c_str());
           std::fflush(stdout);
         }
         break;
-      case boot::BootEventKind::kLog:
+      case vm::BootEventKind::kLog:
         if (g.json) PrintJsonEvent("log", "message", e.text);
         else if (!g.quiet) std::fprintf(stderr, "kiln boot: %s\n", e.text.c_str());
         break;
-      case boot::BootEventKind::kPhase:
+      case vm::BootEventKind::kPhase:
         // Attached, the console owns the terminal: phases only in check mode and JSON.
         if (g.json) {
           nlohmann::json j = {{"event", "phase"}, {"phase", e.text}, {"seconds", e.seconds}};
           std::fprintf(stderr, "%s\n", j.dump().c_str());
         } else if (o.check && !g.quiet) {
           std::fprintf(stderr, "kiln boot: %s: %s (after %.0f s)\n", e.text.c_str(),
-                       boot::BootPhaseDescription(e.phase), e.seconds);
+                       vm::BootPhaseDescription(e.phase), e.seconds);
           std::fflush(stderr);
         }
         break;
-      case boot::BootEventKind::kQemuStderr:
+      case vm::BootEventKind::kQemuStderr:
         if (g.json) PrintJsonEvent("qemu", "line", e.text);
         else if (!g.quiet) std::fprintf(stderr, "qemu: %s\n", e.text.c_str());
         break;
     }
   };
 
-  Result<boot::BootOutcome> r = [&] {
+  Result<vm::BootOutcome> r = [&] {
     BootSignalScope scope;
-    return boot::BootImage(b, on_event);
+    return vm::BootImage(b, on_event);
   }();
   if (!r.ok()) return ReportError(g, r.error());
-  const boot::BootOutcome& out = *r;
+  const vm::BootOutcome& out = *r;
   if (raw_line_open) std::fputc('\n', stdout);
-  int code = out.result == boot::BootResult::kCancelled ? 130 : (out.ok() ? 0 : 1);
+  int code = out.result == vm::BootResult::kCancelled ? 130 : (out.ok() ? 0 : 1);
 
   if (g.json) {
     nlohmann::json j = {{"ok", out.ok()},
-                        {"result", boot::BootResultName(out.result)},
+                        {"result", vm::BootResultName(out.result)},
                         {"reason", out.reason},
                         {"line", out.line},
                         {"failure", out.failure_id},
-                        {"accelerator", boot::AccelName(out.accel)},
+                        {"accelerator", vm::AccelName(out.accel)},
                         {"accelerator_note", out.accel_note},
                         {"seconds", out.seconds},
                         {"ready_seconds", out.ready_seconds},
@@ -142,14 +142,14 @@ int RunBoot(const GlobalOptions& g, const BootCommandOptions& o) {
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return code;
   }
-  const char* accel = boot::AccelName(out.accel);
-  if (out.ok() && out.result == boot::BootResult::kReady) {
+  const char* accel = vm::AccelName(out.accel);
+  if (out.ok() && out.result == vm::BootResult::kReady) {
     std::fprintf(stderr, "kiln boot: %s reached its default target in %.0f s (%s); %s\n", o.image.c_str(),
                  out.ready_seconds, accel,
                  out.forced_stop ? "it did not power off in time and was stopped" : "powered off");
   } else if (out.ok()) {
     if (!g.quiet) std::fprintf(stderr, "kiln boot: the VM powered off after %.0f s\n", out.seconds);
-  } else if (out.result == boot::BootResult::kCancelled) {
+  } else if (out.result == vm::BootResult::kCancelled) {
     std::fprintf(stderr, "kiln boot: interrupted; the VM was stopped\n");
   } else {
     std::fprintf(stderr, "kiln boot: FAILED after %.0f s (%s): %s\n", out.seconds, accel, out.reason.c_str());

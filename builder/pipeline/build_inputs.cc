@@ -100,4 +100,13 @@ Seed ComputeSeed(const std::vector<manifest::InputEntry>& inputs, std::int64_t s
   return s;
 }
 
+Result<BuildIdentity> IdentifyBuild(const recipe::Recipe& recipe, const std::vector<manifest::InputEntry>& base_inputs,
+                                    std::int64_t source_date_epoch, InputHooks* capture) {
+  BuildIdentity id;
+  KILN_ASSIGN_OR_RETURN(id.inputs, RecipeInputs(recipe, capture));
+  id.inputs.insert(id.inputs.end(), base_inputs.begin(), base_inputs.end());
+  id.seed = ComputeSeed(id.inputs, source_date_epoch);
+  return id;
+}
+
 }  // namespace kiln::pipeline

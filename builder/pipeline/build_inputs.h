@@ -36,6 +36,15 @@ Result<std::string> RecipeDigest(const recipe::Recipe& recipe);
 // seed = first 16 bytes of SHA-256("kiln-seed-v1" || inputs || source_date_epoch).
 Seed ComputeSeed(const std::vector<manifest::InputEntry>& inputs, std::int64_t source_date_epoch);
 
+// Everything that identifies a build: the recipe's inputs, then the base's, and the seed over them.
+// capture: as for RecipeInputs.
+struct BuildIdentity {
+  std::vector<manifest::InputEntry> inputs;
+  Seed seed{};
+};
+Result<BuildIdentity> IdentifyBuild(const recipe::Recipe& recipe, const std::vector<manifest::InputEntry>& base_inputs,
+                                    std::int64_t source_date_epoch, InputHooks* capture = nullptr);
+
 // Path of p relative to the recipe directory, for records.
 std::string RelativeToRecipe(const recipe::Recipe& recipe, const std::filesystem::path& p);
 

@@ -13,16 +13,11 @@
 #include "builder/disk/gpt.h"
 #include "builder/disk/vfat.h"
 #include "builder/pipeline/build_inputs.h"
+#include "builder/pipeline/signer.h"
 #include "builder/recipe/recipe.h"
 #include "builder/tree/file_tree.h"
-#include "signing/keys.h"
 
 namespace kiln::pipeline {
-
-struct Signer {
-  signing::PrivateKey key;
-  signing::Certificate cert;
-};
 
 struct DiskImageResult {
   disk::DiskLayout layout;
