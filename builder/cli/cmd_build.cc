@@ -64,16 +64,18 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
     return shared_cache::MarkBlockPackStart(c, cache);
   };
   std::unique_ptr<input_archive::ArchiveWriter> archive;
+  input_archive::ArchiveSummary archived;
   if (!o.archive.empty()) {
     auto w = input_archive::ArchiveWriter::Create(o.archive);
     if (!w.ok()) return ReportError(g, w.error());
     archive = std::move(*w);
     req.ctx.inputs = archive.get();
   }
-  req.after_build = [&cache, &archive, &o](const recipe::Recipe& r, const BuildContext& c) -> Status {
+  req.after_build = [&cache, &archive, &archived, &o](const recipe::Recipe& r, const BuildContext& c) -> Status {
     KILN_TRY(shared_cache::SaveBlocksToRegistryCache(r, c, cache));
     if (!archive) return OkStatus();
-    KILN_ASSIGN_OR_RETURN(input_archive::ArchiveSummary s, archive->Finish());
+    KILN_ASSIGN_OR_RETURN(archived, archive->Finish());
+    const input_archive::ArchiveSummary& s = archived;
     c.Report("archive", "input archive " + o.archive.string() + ": " + std::to_string(s.inputs) + " inputs, " +
                             std::to_string(s.blobs) + " blobs, " + FormatSize(s.blob_bytes) + ", index " + s.index_digest);
     return input_archive::WriteArchiveRecord(o.out_dir, r.image.name, r.image.version, s);
@@ -90,6 +92,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
                         {"outputDirectory", r->out_dir.string()}, {"seed", m.seed},
                         {"sourceDateEpoch", m.source_date_epoch}};
     if (!m.root_hash.empty()) j["rootHash"] = m.root_hash;
+    if (archive) j["inputArchive"] = {{"dir", o.archive.string()}, {"index", archived.index_digest}, {"blobBytes", archived.blob_bytes}};
     j["artifacts"] = nlohmann::json::array();
     for (auto& a : m.artifacts) j["artifacts"].push_back({{"name", a.name}, {"size", a.size}, {"sha256", a.sha256}});
     std::printf("%s\n", j.dump(2).c_str());

@@ -66,6 +66,8 @@ cmp "$T/out1/app_1.0.archive.json" "$T/out2/app_1.0.archive.json" || fail "archi
 [ "$(jq -r .index "$T/out1/app_1.0.archive.json")" = "sha256:$(sha256sum "$T/a1/index.json" | cut -d' ' -f1)" ] \
   || fail "the archive record does not hold the index digest"
 grep -q archive "$T/out1/SHA256SUMS" && fail "the archive record is listed among the artifacts"
+"${K[@]}" --json build "$T/src/recipes/app.toml" -o "$T/out3" --unsigned --archive "$T/a3" 2>/dev/null > "$T/build.json"
+[ "$(jq -r .inputArchive.index "$T/build.json")" = "$(jq -r .index "$T/out1/app_1.0.archive.json")" ] || fail "--json result lacks the index digest"
 pass "the archive is reproducible; its index digest $(jq -r .index "$T/out1/app_1.0.archive.json") is beside the manifest"
 
 # Every manifest input is in the index with its digest, and every blob is named by its digest.
@@ -114,7 +116,7 @@ grep -q "not a plain relative path" "$T/stderr" || { cat "$T/stderr"; fail "esca
 [ ! -e /tmp/escape ] || fail "wrote outside the rebuild directory"
 pass "hostile index refused: $(grep '^kiln: error' "$T/stderr")"
 
-expect_exit 2 "$KILN" build "$T/src.gone/recipes/app.toml" -o "$T/out3" --unsigned --archive "$T/a1"
+expect_exit 2 "$KILN" build "$T/src.gone/recipes/app.toml" -o "$T/out4" --unsigned --archive "$T/a1"
 grep -q "not an empty directory" "$T/stderr" || fail "--archive into an existing archive"
 pass "--archive refuses a non-empty directory"
 
