@@ -7,6 +7,7 @@
 #include "builder/cli/commands.h"
 #include "builder/cli/event_renderer.h"
 #include "builder/common/size.h"
+#include "builder/input_archive/archive_writer.h"
 #include "builder/manifest/published_files.h"
 #include "builder/pipeline/pipeline.h"
 #include "builder/recipe/recipe_parser.h"
@@ -49,6 +50,26 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
   cache.cache_trust = o.cache_trust;
   cache.insecure = o.cache_insecure;
   shared_cache::AttachRegistryCache(req, cache);
+  // --archive: every input is captured while the build reads it; the archive's index digest is
+  // recorded beside the manifest once the build is published.
+  std::unique_ptr<input_archive::ArchiveWriter> archive;
+  input_archive::ArchiveSummary archived;
+  if (!o.archive.empty()) {
+    auto w = input_archive::ArchiveWriter::Create(o.archive);
+    if (!w.ok()) return ReportError(g, w.error());
+    archive = std::move(*w);
+    req.ctx.inputs = archive.get();
+    req.after_build = [cache_after = req.after_build, &archive, &archived, &o](const recipe::Recipe& r,
+                                                                                  const BuildContext& c) -> Status {
+      if (cache_after) KILN_TRY(cache_after(r, c));
+      KILN_ASSIGN_OR_RETURN(archived, archive->Finish());
+      const input_archive::ArchiveSummary& s = archived;
+      c.Report("archive", "input archive " + o.archive.string() + ": " + std::to_string(s.inputs) + " inputs, " +
+                              std::to_string(s.blobs) + " blobs, " + FormatSize(s.blob_bytes) + ", index " +
+                              s.index_digest);
+      return input_archive::WriteArchiveRecord(o.out_dir, r.image.name, r.image.version, s);
+    };
+  }
   auto r = pipeline::Build(req);
   render.Flush();
   if (!r.ok()) return ReportError(g, r.error());
@@ -58,6 +79,7 @@ int RunBuild(const GlobalOptions& g, const BuildOptions& o) {
                         {"outputDirectory", r->out_dir.string()}, {"seed", m.seed},
                         {"sourceDateEpoch", m.source_date_epoch}};
     if (!m.root_hash.empty()) j["rootHash"] = m.root_hash;
+    if (archive) j["inputArchive"] = {{"dir", o.archive.string()}, {"index", archived.index_digest}, {"blobBytes", archived.blob_bytes}};
     j["artifacts"] = nlohmann::json::array();
     for (auto& a : m.artifacts) j["artifacts"].push_back({{"name", a.name}, {"size", a.size}, {"sha256", a.sha256}});
     std::printf("%s\n", j.dump(2).c_str());

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/cli/commands.h"
+#include "builder/input_archive/archive_artifact.h"
+#include "builder/input_archive/archive_index.h"
 #include "builder/registry/cosign.h"
 #include "builder/registry/disk_artifact.h"
 #include "builder/registry/publish.h"
@@ -33,11 +35,27 @@ int RunPush(const GlobalOptions& g, const PushCommandOptions& o) {
   }
   registry::PushOptions opts;
   opts.insecure = o.insecure;
-  auto published = registry::Publish(o.oci_dir, *ref, key, opts);
-  if (!published.ok()) return ReportError(g, published.error());
-  const registry::PushResult* r = &published->push;
-  const std::string& sig_tag = published->signature_tag;
-  const std::string& sbom_digest = published->sbom_referrer;
+  registry::PublishResult published;
+  if (o.archive) {
+    // An input archive (--archive) goes as its own artifact, signed like any push; no SBOM.
+    auto pushed = input_archive::PushInputArchive(o.oci_dir, *ref, opts);
+    if (!pushed.ok()) return ReportError(g, pushed.error());
+    published.push = std::move(*pushed);
+    if (key) {
+      registry::Reference tagged = *ref;
+      tagged.tag = published.push.tag;
+      auto s = registry::PushCosignSignature(tagged, published.push.manifest_digest, *key, opts);
+      if (!s.ok()) return ReportError(g, s.error());
+      published.signature_tag = registry::CosignSignatureTag(published.push.manifest_digest);
+    }
+  } else {
+    auto p = registry::Publish(o.oci_dir, *ref, key, opts);
+    if (!p.ok()) return ReportError(g, p.error());
+    published = std::move(*p);
+  }
+  const registry::PushResult* r = &published.push;
+  const std::string& sig_tag = published.signature_tag;
+  const std::string& sbom_digest = published.sbom_referrer;
   if (g.json) {
     nlohmann::json j = {{"ok", true},
                         {"reference", r->reference},
@@ -49,7 +67,7 @@ int RunPush(const GlobalOptions& g, const PushCommandOptions& o) {
     if (!sig_tag.empty()) j["signature_tag"] = sig_tag;
     if (!sbom_digest.empty()) {
       j["sbom_referrer"] = sbom_digest;
-      j["referrers_tag"] = published->referrers_tag;
+      j["referrers_tag"] = published.referrers_tag;
     }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
@@ -74,6 +92,19 @@ int RunPull(const GlobalOptions& g, const std::string& ref_text, const std::file
   opts.force = force;
   auto type = registry::RemoteArtifactType(*ref, opts);
   if (!type.ok()) return ReportError(g, type.error());
+  if (*type == input_archive::kMediaType) {
+    auto a = input_archive::PullInputArchive(*ref, oci_dir, opts);
+    if (!a.ok()) return ReportError(g, a.error());
+    if (g.json) {
+      nlohmann::json j = {{"ok", true}, {"reference", ref->ToString()}, {"digest", a->manifest_digest},
+                          {"dir", oci_dir.string()}, {"index", a->index_digest}, {"blobs", a->blobs}};
+      std::printf("%s\n", j.dump(2).c_str());
+    } else if (!g.quiet) {
+      std::printf("pulled input archive %s@%s into %s (index %s, %zu blobs)\n", ref->ToString().c_str(),
+                  a->manifest_digest.c_str(), oci_dir.c_str(), a->index_digest.c_str(), a->blobs);
+    }
+    return 0;
+  }
   if (*type == registry::kDiskImageArtifactType) {
     auto d = registry::PullDiskImage(*ref, oci_dir, opts);
     if (!d.ok()) return ReportError(g, d.error());

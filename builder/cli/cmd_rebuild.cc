@@ -1,5 +1,6 @@
-// `kiln rebuild MANIFEST [--check]`: builds again from the recipe, lock file and inputs a
-// manifest records, with its SOURCE_DATE_EPOCH, and with --check compares every artifact
+// `kiln rebuild MANIFEST [--check] [--from ARCHIVE]`: builds again from the recipe, lock file
+// and inputs a manifest records (with --from: all of them from an input archive, offline, with
+// an empty cache), with its SOURCE_DATE_EPOCH, and with --check compares every artifact
 // digest, explaining the first difference as a person would: a changed input, then which
 // partition, then which file.
 #include <cstdio>
@@ -8,6 +9,9 @@
 #include "builder/cli/commands.h"
 #include "builder/cli/event_renderer.h"
 #include "builder/common/files.h"
+#include "builder/diff/diff_format.h"
+#include "builder/diff/image_diff.h"
+#include "builder/input_archive/replay.h"
 #include "builder/manifest/build_manifest.h"
 #include "builder/pipeline/pipeline.h"
 #include "builder/rebuild/rebuild_check.h"
@@ -22,11 +26,23 @@ int RunRebuild(const GlobalOptions& g, const RebuildOptions& o) {
   if (!text.ok()) return ReportError(g, text.error());
   auto recorded = manifest::ParseManifest(*text);
   if (!recorded.ok()) return ReportError(g, std::move(recorded).WithContext(o.manifest.string()).error());
-  fs::path recipe = o.recipe.empty() ? fs::path(recorded->recipe) : o.recipe;
-  auto loaded = rebuild::LoadRecordedRecipe(recipe, *recorded);
-  if (!loaded.ok()) return ReportError(g, loaded.error());
   auto work = TempDir::Create({}, "kiln-rebuild");
   if (!work.ok()) return ReportError(g, work.error());
+  fs::path recipe = o.recipe.empty() ? fs::path(recorded->recipe) : o.recipe;
+  // --from: the recipe tree is laid out again from the archive; base inputs come from it on demand.
+  std::unique_ptr<input_archive::ArchiveReader> archive;
+  if (!o.from.empty()) {
+    if (!o.recipe.empty())
+      return ReportError(g, MakeError(ErrorCode::kUsage, "--from takes the recipe from the input archive: drop --recipe"));
+    std::error_code ec;
+    fs::create_directories(work->path() / "inputs", ec);
+    auto replay = input_archive::PrepareReplay(o.from, *recorded, work->path() / "inputs");
+    if (!replay.ok()) return ReportError(g, replay.error());
+    recipe = replay->recipe;
+    archive = std::move(replay->reader);
+  }
+  auto loaded = rebuild::LoadRecordedRecipe(recipe, *recorded);
+  if (!loaded.ok()) return ReportError(g, loaded.error());
   EventRenderer render(g.json, g.quiet);
   pipeline::BuildRequest req;
   req.recipe = recipe;
@@ -35,8 +51,14 @@ int RunRebuild(const GlobalOptions& g, const RebuildOptions& o) {
   req.cert = o.cert;
   req.allow_unsigned = o.key.empty();
   req.source_date_epoch = recorded->source_date_epoch;
-  req.ctx = ContextFromOptions(g, [&render](const Event& e) { render(e); });
-  if (Status c = UsePrivateCacheDir(g, req.ctx); !c.ok()) return ReportError(g, c.error());
+  GlobalOptions build_g = g;
+  if (archive) {
+    build_g.offline = true;                       // the archive is the only source
+    build_g.cache_dir = work->path() / "cache";   // and no cache stands in for it
+  }
+  req.ctx = ContextFromOptions(build_g, [&render](const Event& e) { render(e); });
+  req.ctx.inputs = archive.get();
+  if (Status c = UsePrivateCacheDir(build_g, req.ctx); !c.ok()) return ReportError(g, c.error());
   auto built = pipeline::Build(req);
   render.Flush();
   if (!built.ok()) return ReportError(g, built.error());

@@ -34,6 +34,7 @@ struct BuildOptions {
   std::string cache_from, cache_to;  // registry build cache: HOST[:PORT]/REPO
   std::vector<std::string> cache_trust;  // --cache-trust CERT (repeatable): who may sign cache_from's entries
   bool cache_insecure = false;       // plain http / no TLS checks for a loopback cache registry
+  std::filesystem::path archive;     // --archive DIR: store every input in an input archive
 };
 int RunBuild(const GlobalOptions& g, const BuildOptions& o);
 int RunValidate(const GlobalOptions& g, const std::filesystem::path& recipe);
@@ -61,6 +62,7 @@ struct RebuildOptions {
   std::filesystem::path out_dir;  // default: a temporary directory
   std::string key, cert;
   bool check = false;
+  std::filesystem::path from;     // --from DIR: every input from this input archive, offline
 };
 int RunRebuild(const GlobalOptions& g, const RebuildOptions& o);
 
@@ -74,6 +76,7 @@ struct PushCommandOptions {
   bool sign = false;
   std::string key;
   bool insecure = false;
+  bool archive = false;  // --archive: oci_dir is an input archive (kiln build --archive)
 };
 int RunPush(const GlobalOptions& g, const PushCommandOptions& o);
 int RunPull(const GlobalOptions& g, const std::string& ref, const std::filesystem::path& oci_dir, bool insecure,

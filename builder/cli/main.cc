@@ -52,6 +52,8 @@ int RunCli(int argc, char** argv) {
                         "Certificate whose signatures make --cache-from entries usable (repeatable; the build's own counts)")
       ->allow_extra_args(false);
   cmd_build->add_flag("--cache-insecure", build.cache_insecure, "Plain http to a loopback cache registry; skip TLS checks");
+  cmd_build->add_option("--archive", build.archive,
+                        "Also store every input (recipe, overlays, files, lock, .debs, base files) in this new input archive");
 
   std::filesystem::path validate_recipe;
   auto* cmd_validate = app.add_subcommand("validate", "Check a recipe without building it");
@@ -90,11 +92,12 @@ int RunCli(int argc, char** argv) {
   cmd_push->add_flag("--sign", push.sign, "Also push a cosign signature (tag sha256-<hex>.sig)");
   cmd_push->add_option("--key", push.key, "ECDSA P-256 signing key for --sign");
   cmd_push->add_flag("--insecure", push.insecure, "Allow plain http to a loopback registry; skip TLS checks");
+  cmd_push->add_flag("--archive", push.archive, "The directory is an input archive (kiln build --archive); REF needs a tag");
 
   std::string pull_ref;
   std::filesystem::path pull_dir;
   bool pull_insecure = false;
-  auto* cmd_pull = app.add_subcommand("pull", "Pull an image into an OCI layout, or a kiln disk image's files into a directory");
+  auto* cmd_pull = app.add_subcommand("pull", "Pull an image into an OCI layout, a kiln disk image's files or an input archive into a directory");
   cmd_pull->add_option("ref", pull_ref, "HOST[:PORT]/REPO:TAG or HOST[:PORT]/REPO@sha256:HEX")->required();
   cmd_pull->add_option("oci_dir", pull_dir, "Directory for the OCI layout or the disk image's files (new or empty)")->required();
   bool pull_force = false;
@@ -109,6 +112,8 @@ int RunCli(int argc, char** argv) {
   cmd_rebuild->add_option("--key", rebuild.key, "Signing key (without one, signatures are not compared)");
   cmd_rebuild->add_option("--cert", rebuild.cert, "Signing certificate");
   cmd_rebuild->add_flag("--check", rebuild.check, "Compare every artifact digest with the manifest");
+  cmd_rebuild->add_option("--from", rebuild.from,
+                          "Take every input from this input archive (kiln build --archive): offline, with an empty cache");
 
   std::filesystem::path lock_recipe;
   auto* cmd_lock = app.add_subcommand("lock", "Resolve a Debian base's packages into RECIPE.lock");

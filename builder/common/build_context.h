@@ -9,6 +9,8 @@
 
 namespace kiln {
 
+class InputHooks;  // input_hooks.h
+
 // A progress or log event. The CLI renders these on a terminal or as JSON lines (--json).
 struct Event {
   std::string stage;    // "recipe", "sources", "squashfs", "disk", ...
@@ -24,6 +26,7 @@ struct BuildContext {
   std::filesystem::path cache_dir;      // persistent cache ($XDG_CACHE_HOME/kiln)
   std::uint64_t cache_max = 0;          // --cache-max: block/tree caches pruned to this after a build; 0: no limit
   bool offline = false;                 // any network access is an error
+  InputHooks* inputs = nullptr;         // --archive captures / --from supplies inputs (not owned)
   // May be empty. Called from helper threads too (a file watcher), so it must be thread-safe.
   std::function<void(const Event&)> on_event;
 

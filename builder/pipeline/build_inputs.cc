@@ -67,25 +67,25 @@ Result<std::string> RecipeDigest(const recipe::Recipe& recipe) {
   return ToHex(h.Finish());
 }
 
-Result<std::vector<manifest::InputEntry>> RecipeInputs(const recipe::Recipe& recipe) {
+Result<std::vector<manifest::InputEntry>> RecipeInputs(const recipe::Recipe& recipe, InputHooks* capture) {
   std::vector<manifest::InputEntry> inputs;
-  for (auto& f : recipe.included) {
-    KILN_ASSIGN_OR_RETURN(Digest d, Sha256File(f));
-    inputs.push_back({"recipe", RelativeToRecipe(recipe, f), ToHex(d)});
-  }
-  for (auto& o : recipe.overlays) {
-    KILN_ASSIGN_OR_RETURN(std::string d, DigestDirectory(o.source));
-    inputs.push_back({"overlay", RelativeToRecipe(recipe, o.source), d});
-  }
-  for (auto& e : recipe.entries) {
-    if (!e.source) continue;
-    KILN_ASSIGN_OR_RETURN(Digest d, Sha256File(*e.source));
-    inputs.push_back({"file", RelativeToRecipe(recipe, *e.source), ToHex(d)});
-  }
-  if (recipe.data && recipe.data->seed) {
-    KILN_ASSIGN_OR_RETURN(std::string d, DigestDirectory(*recipe.data->seed));
-    inputs.push_back({"data-seed", RelativeToRecipe(recipe, *recipe.data->seed), d});
-  }
+  auto file = [&](const char* kind, const fs::path& p) -> Status {
+    KILN_ASSIGN_OR_RETURN(Digest d, Sha256File(p));
+    inputs.push_back({kind, RelativeToRecipe(recipe, p), ToHex(d)});
+    if (capture) return capture->CaptureFile(kind, inputs.back().uri, p, inputs.back().sha256);
+    return OkStatus();
+  };
+  auto directory = [&](const char* kind, const fs::path& p) -> Status {
+    KILN_ASSIGN_OR_RETURN(std::string d, DigestDirectory(p));
+    inputs.push_back({kind, RelativeToRecipe(recipe, p), d});
+    if (capture) return capture->CaptureDirectory(kind, inputs.back().uri, p, d);
+    return OkStatus();
+  };
+  for (auto& f : recipe.included) KILN_TRY(file("recipe", f));
+  for (auto& o : recipe.overlays) KILN_TRY(directory("overlay", o.source));
+  for (auto& e : recipe.entries)
+    if (e.source) KILN_TRY(file("file", *e.source));
+  if (recipe.data && recipe.data->seed) KILN_TRY(directory("data-seed", *recipe.data->seed));
   return inputs;
 }
 
@@ -101,9 +101,9 @@ Seed ComputeSeed(const std::vector<manifest::InputEntry>& inputs, std::int64_t s
 }
 
 Result<BuildIdentity> IdentifyBuild(const recipe::Recipe& recipe, const std::vector<manifest::InputEntry>& base_inputs,
-                                    std::int64_t source_date_epoch) {
+                                    std::int64_t source_date_epoch, InputHooks* capture) {
   BuildIdentity id;
-  KILN_ASSIGN_OR_RETURN(id.inputs, RecipeInputs(recipe));
+  KILN_ASSIGN_OR_RETURN(id.inputs, RecipeInputs(recipe, capture));
   id.inputs.insert(id.inputs.end(), base_inputs.begin(), base_inputs.end());
   id.seed = ComputeSeed(id.inputs, source_date_epoch);
   return id;

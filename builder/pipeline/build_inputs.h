@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/common/input_hooks.h"
 #include "builder/common/result.h"
 #include "builder/manifest/build_manifest.h"
 #include "builder/recipe/recipe.h"
@@ -25,8 +26,9 @@ Result<std::string> DigestDirectory(const std::filesystem::path& dir);
 
 // Inputs the recipe names directly (recipe files, overlays, [[file]] sources, data seed and a
 // local base source). URIs are relative to the recipe's directory so the record does not
-// depend on where the checkout lives.
-Result<std::vector<manifest::InputEntry>> RecipeInputs(const recipe::Recipe& recipe);
+// depend on where the checkout lives. With `capture` (kiln build --archive) each input is also
+// stored in the input archive, checked against the digest just recorded.
+Result<std::vector<manifest::InputEntry>> RecipeInputs(const recipe::Recipe& recipe, InputHooks* capture = nullptr);
 
 // Digest over every recipe file read, in load order.
 Result<std::string> RecipeDigest(const recipe::Recipe& recipe);
@@ -35,12 +37,13 @@ Result<std::string> RecipeDigest(const recipe::Recipe& recipe);
 Seed ComputeSeed(const std::vector<manifest::InputEntry>& inputs, std::int64_t source_date_epoch);
 
 // Everything that identifies a build: the recipe's inputs, then the base's, and the seed over them.
+// capture: as for RecipeInputs.
 struct BuildIdentity {
   std::vector<manifest::InputEntry> inputs;
   Seed seed{};
 };
 Result<BuildIdentity> IdentifyBuild(const recipe::Recipe& recipe, const std::vector<manifest::InputEntry>& base_inputs,
-                                    std::int64_t source_date_epoch);
+                                    std::int64_t source_date_epoch, InputHooks* capture = nullptr);
 
 // Path of p relative to the recipe directory, for records.
 std::string RelativeToRecipe(const recipe::Recipe& recipe, const std::filesystem::path& p);

@@ -1,6 +1,7 @@
 #include "builder/pipeline/pipeline.h"
 
 #include "builder/cache/build_hooks.h"
+#include "builder/common/input_hooks.h"
 #include "builder/common/sha256.h"
 #include "builder/pipeline/artifact_entries.h"
 #include "builder/pipeline/build_inputs.h"
@@ -42,10 +43,12 @@ Result<BuildSummary> Build(const BuildRequest& req) {
   if (req.before_resolve) KILN_TRY(req.before_resolve(recipe, ctx));
   KILN_ASSIGN_OR_RETURN(ResolvedTree resolved, ResolveTree(recipe, ctx, store));
   if (req.after_resolve) KILN_TRY(req.after_resolve(recipe, ctx));
-  // [update]: the agent is an input too, and the root gets the build's identity.
+  // [update]: the agent is an input too, and the root gets the build's identity. An input
+  // archive (--archive) captures the recipe's inputs where they are digested.
   KILN_ASSIGN_OR_RETURN(std::vector<manifest::InputEntry> base_inputs,
                         WithUpdateAgentInput(recipe, b.update_agent, resolved.base_inputs));
-  KILN_ASSIGN_OR_RETURN(BuildIdentity id, IdentifyBuild(recipe, base_inputs, ctx.source_date_epoch));
+  InputHooks* capture = ctx.inputs && !ctx.inputs->Supplying() ? ctx.inputs : nullptr;
+  KILN_ASSIGN_OR_RETURN(BuildIdentity id, IdentifyBuild(recipe, base_inputs, ctx.source_date_epoch, capture));
   if (recipe.update)
     KILN_TRY(ApplyUpdateIdentity(resolved.tree, recipe, signer->cert, b.update_agent,
                                  InputsDigest(id.inputs, ctx.source_date_epoch)));

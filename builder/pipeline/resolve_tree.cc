@@ -1,5 +1,6 @@
 #include "builder/pipeline/resolve_tree.h"
 
+#include "builder/common/input_hooks.h"
 #include "builder/common/sha256.h"
 #include "builder/pipeline/build_inputs.h"
 #include "builder/pipeline/stage_options.h"
@@ -22,19 +23,31 @@ namespace fs = std::filesystem;
 namespace {
 
 // A tarball or disk image named by the recipe: fetched into the cache when it is an URL,
-// verified in place when it is a local path.
+// verified in place when it is a local path; captured into an input archive (--archive), or
+// supplied from one (rebuild --from) instead of either.
 Result<fs::path> ObtainBaseFile(const recipe::Recipe& recipe, const BuildContext& ctx,
                                 std::vector<manifest::InputEntry>& inputs, const char* kind) {
   const auto& base = recipe.base;
-  if (base.source_is_url) {
-    ctx.Report("sources", "fetching " + base.source);
-    KILN_ASSIGN_OR_RETURN(fs::path p, sources::Fetch({base.source, base.sha256}, ctx));
-    inputs.push_back({kind, base.source, base.sha256.empty() ? ToHex(*Sha256File(p)) : base.sha256});
+  const std::string name = base.source_is_url ? base.source : RelativeToRecipe(recipe, base.source);
+  if (ctx.inputs && ctx.inputs->Supplying()) {
+    if (base.sha256.empty())
+      return MakeError(ErrorCode::kInput, "base " + name + " has no sha256 in the recipe: it cannot be rebuilt from an input archive");
+    fs::path p = ctx.work_dir / (std::string("archived-") + kind);
+    ctx.Report("sources", "base " + std::string(kind) + " " + name + " from the input archive");
+    KILN_TRY(ctx.inputs->SupplyFile(kind, name, base.sha256, p));
+    inputs.push_back({kind, name, base.sha256});
     return p;
   }
   fs::path p = base.source;
-  KILN_ASSIGN_OR_RETURN(Digest d, sources::VerifyLocalFile(p, base.sha256));
-  inputs.push_back({kind, RelativeToRecipe(recipe, p), ToHex(d)});
+  if (base.source_is_url) {
+    ctx.Report("sources", "fetching " + base.source);
+    KILN_ASSIGN_OR_RETURN(p, sources::Fetch({base.source, base.sha256}, ctx));
+    inputs.push_back({kind, name, base.sha256.empty() ? ToHex(*Sha256File(p)) : base.sha256});
+  } else {
+    KILN_ASSIGN_OR_RETURN(Digest d, sources::VerifyLocalFile(p, base.sha256));
+    inputs.push_back({kind, name, ToHex(d)});
+  }
+  if (ctx.inputs) KILN_TRY(ctx.inputs->CaptureFile(kind, name, p, inputs.back().sha256));
   return p;
 }
 

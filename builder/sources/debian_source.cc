@@ -11,7 +11,9 @@
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
 #include "builder/common/subprocess.h"
+#include "builder/common/input_hooks.h"
 #include "builder/sources/base_tree_cache.h"
+#include "builder/sources/debian_archived_inputs.h"
 #include "builder/sources/mmdebstrap_progress.h"
 #include "builder/sources/snapshot_source.h"
 #include "builder/tree/tarball_tree_cache.h"
@@ -118,10 +120,13 @@ struct MmdebstrapRun {
   fs::path deb_list;      // where the digest hook's list is copied out
   fs::path pins;          // apt preferences to upload (empty: none)
   std::vector<std::string> include;
+  // Input archives (debian_archived_inputs.h): sync the downloaded .debs and apt's indices out
+  // into this directory, or in from it (then without `apt-get update`). Empty: neither.
+  fs::path export_dir, import_dir;
 };
 
 Status RunMmdebstrap(const DebianBaseSpec& base, const BuildContext& ctx, const MmdebstrapRun& run) {
-  for (const fs::path& p : {run.deb_list, run.pins})
+  for (const fs::path& p : {run.deb_list, run.pins, run.export_dir, run.import_dir})
     if (p.string().find_first_of(" \t\n") != std::string::npos)
       return MakeError(ErrorCode::kBuild, "the work directory path must not contain spaces: " + p.string());
   ProcessSpec spec;
@@ -138,6 +143,12 @@ Status RunMmdebstrap(const DebianBaseSpec& base, const BuildContext& ctx, const 
   for (const auto& k : base.apt.keyrings) spec.argv.push_back("--keyring=" + k);
   if (!run.pins.empty())
     spec.argv.push_back("--setup-hook=upload " + run.pins.string() + " " + kPinsInside);
+  if (!run.import_dir.empty()) {
+    spec.argv.push_back("--skip=update");
+    spec.argv.push_back("--setup-hook=mkdir -p \"$1/var/lib/apt/lists\" \"$1/var/cache/apt/archives\"");
+    spec.argv.push_back("--setup-hook=sync-in " + (run.import_dir / kArchivedListsDir).string() + " /var/lib/apt/lists");
+    spec.argv.push_back("--setup-hook=sync-in " + (run.import_dir / kArchivedDebsDir).string() + " /var/cache/apt/archives");
+  }
   if (base.boot_initrd) {
     const fs::path conf = run.deb_list.parent_path() / "dracut-kiln.conf";
     KILN_TRY(WriteFile(conf, kDracutConf));
@@ -149,6 +160,10 @@ Status RunMmdebstrap(const DebianBaseSpec& base, const BuildContext& ctx, const 
   const std::string hook = base.variant == "extract" ? "--extract-hook=" : "--customize-hook=";
   spec.argv.push_back(hook + kDigestHook);
   spec.argv.push_back(hook + "download " + kDebListInside + " " + run.deb_list.string());
+  if (!run.export_dir.empty()) {
+    spec.argv.push_back(hook + "sync-out /var/cache/apt/archives " + (run.export_dir / kArchivedDebsDir).string());
+    spec.argv.push_back(hook + "sync-out /var/lib/apt/lists " + (run.export_dir / kArchivedListsDir).string());
+  }
   spec.argv.push_back(hook + kCleanupHook);
   spec.argv.push_back("--");
   spec.argv.push_back(base.suite);
@@ -195,7 +210,8 @@ std::vector<InputRecord> RecordsFor(const std::vector<LockedPackage>& debs) {
 }
 
 Status CheckOffline(const DebianBaseSpec& base, const AptSource& source, const BuildContext& ctx) {
-  if (ctx.offline && !source.url.starts_with("file:"))
+  const bool supplied = ctx.inputs && ctx.inputs->Supplying();  // from an input archive, not the mirror
+  if (ctx.offline && !supplied && !source.url.starts_with("file:"))
     return MakeError(ErrorCode::kNetwork, "the debian base (" + base.suite + " from " + source.url +
                                               ") is not in the cache and --offline forbids downloading it");
   return OkStatus();
@@ -332,6 +348,8 @@ Result<DebianBase> ResolveDebianBase(const DebianBaseSpec& spec, const BuildCont
   DebianBase out;
   std::string lock_bytes;
   LockFile lock;
+  if (ctx.inputs && lock_path.empty())
+    return MakeError(ErrorCode::kUsage, "an input archive needs a locked debian base: run `kiln lock` first");
   if (!lock_path.empty()) {
     KILN_ASSIGN_OR_RETURN(lock_bytes, ReadFile(lock_path));
     KILN_ASSIGN_OR_RETURN(lock, ParseLockFile(lock_bytes, lock_path.string()));
@@ -342,9 +360,16 @@ Result<DebianBase> ResolveDebianBase(const DebianBaseSpec& spec, const BuildCont
   KILN_ASSIGN_OR_RETURN(AptSource source, SourceFor(base, snapshot));
   if (!lock_path.empty()) {
     out.inputs.push_back({"debian-lock", SourceIdentity(base, arch, snapshot), ToHex(Sha256Of(lock_bytes))});
+    if (ctx.inputs && !ctx.inputs->Supplying())
+      KILN_TRY(ctx.inputs->CaptureFile("debian-lock", out.inputs.back().uri, lock_path, out.inputs.back().sha256));
     for (auto& r : RecordsFor(lock.packages)) out.inputs.push_back(std::move(r));
     const std::string key = DebianBaseTreeKey(spec, lock_bytes);
-    KILN_ASSIGN_OR_RETURN(auto cached, LookupBaseTree(ctx, key));
+    // An input archive needs mmdebstrap to run: the cached tree has no .debs to capture, and a
+    // rebuild from an archive proves the tree is made from it.
+    std::optional<fs::path> cached;
+    if (!ctx.inputs) {
+      KILN_ASSIGN_OR_RETURN(cached, LookupBaseTree(ctx, key));
+    }
     if (cached) {
       ctx.Report("sources", "debian base from the cache (" + key.substr(0, 12) + ")");
       out.tarball = *cached;
@@ -369,6 +394,13 @@ Result<DebianBase> ResolveDebianBase(const DebianBaseSpec& spec, const BuildCont
     for (const auto& p : lock.packages) version[p.name] = p.version;
     for (const auto& name : base.packages)
       run.include.push_back(version.contains(name) ? name + "=" + version[name] : name);
+    if (ctx.inputs && ctx.inputs->Supplying()) {
+      run.import_dir = scratch.path() / "archived";
+      KILN_TRY(StageDebianInputs(lock, run.import_dir, ctx));
+    } else if (ctx.inputs) {
+      run.export_dir = scratch.path() / "archived";
+      for (const char* sub : {kArchivedDebsDir, kArchivedListsDir}) fs::create_directories(run.export_dir / sub, ec);
+    }
   } else {
     run.include = base.packages;
   }
@@ -378,6 +410,7 @@ Result<DebianBase> ResolveDebianBase(const DebianBaseSpec& spec, const BuildCont
 
   if (!lock_path.empty()) {
     KILN_TRY(CheckDownloadsAgainstLock(lock, debs, lock_path.string()));
+    if (!run.export_dir.empty()) KILN_TRY(CaptureDebianInputs(lock, run.export_dir, ctx));
     if (!ctx.cache_dir.empty()) {
       KILN_ASSIGN_OR_RETURN(out.tarball,
                             StoreBaseTree(ctx, DebianBaseTreeKey(spec, lock_bytes), run.target));

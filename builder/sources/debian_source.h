@@ -13,6 +13,9 @@
 // /etc/resolv.conf. With a lock file every package is pinned (`name=version` plus an apt
 // preferences pin for the essential phase) and every downloaded .deb's sha256 is checked
 // against the lock before the tree is used; the resolved tarball is cached (base_tree_cache).
+// With an input archive (ctx.inputs, debian_archived_inputs.h) the .debs and apt's indices are
+// synced out of the chroot to be captured, or staged into it from the archive instead of the
+// network (then the base-tree cache is bypassed: a cached tree has no .debs).
 // Used by the pipeline (build) and by the CLI (`kiln lock`).
 #pragma once
 
