@@ -205,6 +205,14 @@ Status AddUnits(tree::FileTree& tree, const UpdateSystemConfig& c) {
   // checks' ordering the same on every boot.
   KILN_TRY(PutSymlink(tree, unit_dir + "basic.target.wants/systemd-bless-boot.service",
                       "../systemd-bless-boot.service"));
+  // It fails when the loader did not count this boot (the first boot, an entry already blessed):
+  // run it only when systemd-boot set LoaderBootCountPath. boot-complete.target and the health
+  // checks are still pulled in on every boot.
+  KILN_TRY(PutFile(tree, unit_dir + "systemd-bless-boot.service.d/kiln-counted-boots.conf",
+                   "# Written by kiln: bless only a boot the loader counted.\n[Unit]\n"
+                   "ConditionPathExists=/sys/firmware/efi/efivars/"
+                   "LoaderBootCountPath-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f\n",
+                   0644));
   return AddHealthChecks(tree, c.health);
 }
 

@@ -103,6 +103,7 @@ TEST(UpdateConfig, UnitsAndTheirLinks) {
   EXPECT_EQ(t.Find("efi")->type, tree::NodeType::kDirectory);
   EXPECT_EQ(LinkTarget(t, units + "local-fs.target.wants/efi.automount"), "../efi.automount");
   EXPECT_EQ(LinkTarget(t, units + "basic.target.wants/systemd-bless-boot.service"), "../systemd-bless-boot.service");
+  EXPECT_NE(Content(t, units + "systemd-bless-boot.service.d/kiln-counted-boots.conf").find("ConditionPathExists=/sys/firmware/efi/efivars/LoaderBootCountPath-"), std::string::npos);
   // Health: FailureAction=reboot, ordered before and required by boot-complete.target.
   const std::string dropin = Content(t, units + "appliance.service.d/50-kiln-health.conf");
   EXPECT_NE(dropin.find("[Unit]\nFailureAction=reboot\nBefore=boot-complete.target\n"), std::string::npos);
