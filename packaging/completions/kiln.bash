@@ -4,14 +4,14 @@
 _kiln() {
   local cur prev words cword
   _init_completion || return
-  local commands="build validate keygen verify push pull rebuild lock inspect diff boot flash cache help"
+  local commands="build validate keygen verify push pull rebuild lock inspect diff boot publish flash cache help"
   local globals="--json -q --quiet -j --jobs --cache --offline --cache-max --version --help"
   local cmd="" w
   for w in "${words[@]:1:cword-1}"; do
     case " $commands " in *" $w "*) cmd=$w; break ;; esac
   done
   case $prev in
-    --cache|-o|--output|--out) _filedir -d; return ;;
+    --cache|-o|--output|--out|--serve|--archive|--from) _filedir -d; return ;;
     --key|--cert|--cache-trust|--manifest|--bmap|--serial-log|--recipe) _filedir; return ;;
     --sbom) COMPREPLY=($(compgen -W "spdx cyclonedx" -- "$cur")); return ;;
     --algorithm) COMPREPLY=($(compgen -W "rsa ec" -- "$cur")); return ;;
@@ -20,15 +20,16 @@ _kiln() {
   local opts=""
   case $cmd in
     "") COMPREPLY=($(compgen -W "$commands $globals" -- "$cur")); return ;;
-    build) opts="-o --output --key --cert --unsigned --sbom --cache-from --cache-to --cache-trust --cache-insecure" ;;
+    build) opts="-o --output --key --cert --unsigned --sbom --archive --cache-from --cache-to --cache-trust --cache-insecure" ;;
     keygen) opts="--out --subject --name --algorithm --days" ;;
     verify) opts="--cert --manifest --allow-backing-file --registry --key --insecure" ;;
     inspect) opts="--allow-backing-file" ;;
     flash) opts="--bmap --yes --insecure" ;;
-    push) opts="--sign --key --insecure" ;;
+    push) opts="--sign --key --insecure --archive" ;;
     pull) opts="--insecure --force" ;;
-    rebuild) opts="--recipe -o --output --key --cert --check" ;;
-    boot) opts="--check --timeout --grace --snapshot --memory --cpus --accel --qemu-arg --serial-log --expect --fail-on --allow" ;;
+    rebuild) opts="--recipe -o --output --key --cert --check --from" ;;
+    boot) opts="--check --timeout --grace --snapshot --memory --cpus --accel --qemu-arg --serial-log --expect --fail-on --allow --follow-reboots --reset-on --serve" ;;
+    publish) opts="--key --cert --keep --no-compress --allow-older --allow-other-signer" ;;
     cache) COMPREPLY=($(compgen -W "info prune --max" -- "$cur")); return ;;
   esac
   if [[ $cur == -* ]]; then
