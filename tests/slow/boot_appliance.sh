@@ -86,12 +86,14 @@ formats = ["raw", "qcow2"]
 TOML
 canary_sha=$(sha256sum < "$T/selftest/usr/share/kiln-selftest/canary" | cut -d' ' -f1)
 
+# The cached lock is keyed by the recipes it was made for: a changed package set relocks.
 lock="$T/src/appliance-test.toml.lock"
-if [ -f "$cache/appliance-test.toml.lock" ]; then
-  cp "$cache/appliance-test.toml.lock" "$lock"
+lock_key=$(cat "$KILN_SOURCE_DIR/recipes/examples/appliance.toml" "$T/src/appliance-test.toml" | sed "s|$T||g" | sha256sum | cut -c1-16)
+if [ -f "$cache/appliance-test-$lock_key.lock" ]; then
+  cp "$cache/appliance-test-$lock_key.lock" "$lock"
 else
   "$KILN" --cache "$cache" lock "$T/src/appliance-test.toml" -q
-  cp "$lock" "$cache/appliance-test.toml.lock"
+  cp "$lock" "$cache/appliance-test-$lock_key.lock"
 fi
 start=$(date +%s)
 "$KILN" --cache "$cache" build "$T/src/appliance-test.toml" -o "$T/out1" --key "$T/keys/kiln.key" \
@@ -157,7 +159,8 @@ pass "boot 2: the file written in boot 1 is still on the data partition; applian
 
 # 3. A flipped byte in the first 4 KiB of the root partition: the kernel refuses the block and
 # the boot stops before the root is used.
-root_start=$(sfdisk --json "$raw" | jq '[.partitiontable.partitions[] | select(.name | startswith("root-x86-64"))][0].start')
+# The root partition by its type (the A/B layout labels it NAME_VERSION): slot A, the first one.
+root_start=$(sfdisk --json "$raw" | jq '[.partitiontable.partitions[] | select(.type == "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709")][0].start')
 cp --sparse=always "$raw" "$T/tamper1.raw"
 flip_byte "$T/tamper1.raw" $((root_start * 512 + 1000))
 boot "$T/tamper1.raw" "$T/boot3.log" --check
