@@ -180,7 +180,9 @@ set -e
 grep -a "kiln-test:\|kiln boot: served\|kiln boot: reset" "$T/boot.log" | tr -d '\r' | sed 's/^/  | /'
 [ "$rc" = 0 ] || { tail -60 "$T/boot.log"; fail "the update proof did not complete (kiln boot exit $rc)"; }
 grep -aq "kiln-test: data: written by 1.0.0" "$T/boot.log" || fail "state from 1.0.0 not seen"
-[ "$(grep -ac "kiln-test: data: written by 1.0.0" "$T/boot.log")" -ge 5 ] || fail "the data partition's state was not kept on every boot"
+# The driver runs on every boot but 1.2.0's (its failed health check reboots first): 1.1.0 saw the
+# state three times (after the update, after the power cut, after the rollback).
+[ "$(grep -ac "kiln-test: data: written by 1.0.0" "$T/boot.log")" -ge 3 ] || fail "the data partition's state was not kept on every boot"
 # The disk itself, read by independent tools: slot A holds 1.2.0 (written by the second update),
 # slot B 1.1.0; the ESP's 1.2.0 entry has used its one try; 1.0.0's entry is gone.
 sfdisk -d "$disk" > "$T/table"
