@@ -1,5 +1,5 @@
-# Issue 16 proof (slow: three builds of the example appliance from one shared Debian base, then
-# one QEMU run under TCG that follows the guest across five boots):
+# Issue 16 proof (slow: the shared builds of the example appliance, tests/slow/lib.sh, then one
+# QEMU run under TCG that follows the guest across five boots):
 #   v1 boots -> kiln-update installs v2 from a channel served on loopback -> reboot -> v2 runs
 #   from slot B with the data partition's state kept; an index signed by another key and a
 #   payload with one flipped byte are refused and the slots stay as they were; an update to v3
@@ -8,159 +8,41 @@
 #   machine is back on v2 by itself, state kept.
 # Afterwards the disk itself is checked with sfdisk and veritysetup: slot A holds v3 (which
 # failed), slot B v2, the ESP's v3 entry has no tries left.
+# The same boots carry issue 6's checks of a clean image (the self-test unit of lib.sh): the disk
+# is one `kiln flash` wrote to a file 256 MiB larger than built (issue 17); on the first boot the
+# root is dm-verity, read-only, writing to it fails, /var is the data partition, read-write and
+# grown to fill the disk, the canary file reads back; the next boot finds what the first wrote.
 source "$(dirname "$0")/../integration/lib.sh"
 [ "${KILN_SLOW_TESTS:-0}" = 1 ] || { echo "skipped: set KILN_SLOW_TESTS=1"; exit 0; }
-
-cache=${KILN_TEST_CACHE:-/var/tmp/kiln-test-cache}
-mkdir -p "$cache"
-make_keys
-"$KILN" keygen --out "$T/otherkeys" --subject "someone else" >/dev/null
-
-# The guest side of the proof: a driver unit that acts on the version it runs and a step
-# counter kept on the data partition, and prints what it sees on the console.
-ov="$T/overlay"
-mkdir -p "$ov/usr/lib/kiln-test" "$ov/usr/lib/systemd/system" "$ov/etc/systemd/network"
-cat > "$ov/etc/systemd/network/20-wired.network" <<'NET'
-[Match]
-Name=en* eth*
-
-[Network]
-DHCP=ipv4
-NET
-cat > "$ov/usr/lib/kiln-test/driver" <<'SH'
-#!/bin/sh
-set -u
-say() { echo "kiln-test: $*" > /dev/console; }
-. /etc/os-release
-state=/var/lib/kiln-test
-mkdir -p "$state"
-step=$(cat "$state/step" 2>/dev/null || echo 0)
-ch=http://10.0.2.100
-status_line() { kiln-update status --json | tr -d '\n' | sed 's/  */ /g'; }
-say "boot: version=$IMAGE_VERSION step=$step status=$(status_line)"
-say "data: $(cat "$state/data" 2>/dev/null || echo none)"
-case "$IMAGE_VERSION:$step" in
-  1.0.0:0)
-    echo "written by 1.0.0" > "$state/data"
-    echo 1 > "$state/step"; sync
-    if kiln-update update --channel "$ch/c2/" > /run/update.log 2>&1; then say "updated to 1.1.0"; else say "update failed: $(tail -3 /run/update.log | tr '\n' ' ')"; fi
-    systemctl reboot ;;
-  1.1.0:1)
-    say "running 1.1.0"
-    if kiln-update update --channel "$ch/other-signer/" > /run/u1.log 2>&1; then say "other signer: ACCEPTED"; else say "other signer: refused: $(tail -1 /run/u1.log)"; fi
-    if kiln-update update --channel "$ch/flipped/" > /run/u2.log 2>&1; then say "flipped byte: ACCEPTED"; else say "flipped byte: refused: $(tail -1 /run/u2.log)"; fi
-    say "after refusals: $(status_line)"
-    echo 2 > "$state/step"; sync
-    kiln-update update --channel "$ch/c3/" > /run/u3.log 2>&1 &
-    # Cut the power once the agent is writing the root into the inactive slot.
-    for i in $(seq 1 600); do grep -q "downloading" /run/u3.log 2>/dev/null && break; sleep 0.5; done
-    sleep 20
-    say "cutting the power now"
-    sleep 600 ;;
-  1.1.0:2)
-    say "still 1.1.0 after the power cut: $(status_line)"
-    echo 3 > "$state/step"; sync
-    if kiln-update update --channel "$ch/c3/" > /run/update.log 2>&1; then say "updated to 1.2.0"; else say "update failed: $(tail -3 /run/update.log | tr '\n' ' ')"; fi
-    systemctl reboot ;;
-  1.1.0:3)
-    say "back on 1.1.0 by itself: $(status_line)"
-    say "TEST DONE"
-    systemctl poweroff ;;
-  *)
-    say "unexpected: version $IMAGE_VERSION at step $step" ;;
-esac
-SH
-chmod 0755 "$ov/usr/lib/kiln-test/driver"
-cat > "$ov/usr/lib/systemd/system/kiln-test-driver.service" <<'UNIT'
-[Unit]
-Description=kiln update proof driver
-After=multi-user.target network-online.target boot-complete.target
-Wants=network-online.target
-
-[Service]
-Type=oneshot
-ExecStart=/usr/lib/kiln-test/driver
-StandardOutput=journal+console
-StandardError=journal+console
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-# The health check: fails on 1.2.0 only.
-cat > "$ov/usr/lib/systemd/system/kiln-test-health.service" <<'UNIT'
-[Unit]
-Description=kiln update proof health check
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/bin/sh -c '. /etc/os-release; if [ "$IMAGE_VERSION" = 1.2.0 ]; then echo "kiln-test: the health check of 1.2.0 fails" > /dev/console; exit 1; fi'
-UNIT
-
-mkdir -p "$T/src"
-cat > "$T/src/update-test.toml" <<TOML
-include = ["$KILN_SOURCE_DIR/recipes/examples/appliance.toml"]
-
-[[overlay]]
-source = "../overlay"
-target = "/"
-
-[services]
-enable = ["appliance.service", "kiln-test-driver.service", "systemd-networkd.service",
-          "systemd-networkd-wait-online.service"]
-
-[update]
-channel = "http://10.0.2.100/"
-slot_size = "320M"
-tries = 1
-health = ["appliance.service", "kiln-test-health.service"]
-
-[output]
-formats = ["raw"]
-TOML
-for v in 1.1.0 1.2.0; do
-  printf 'include = ["update-test.toml"]\n\n[image]\nversion = "%s"\n' "$v" > "$T/src/update-test-$v.toml"
-done
-
-lock_key=$(cat "$KILN_SOURCE_DIR/recipes/examples/appliance.toml" "$T/src/update-test.toml" | sed "s|$T||g" | sha256sum | cut -c1-16)
-cached_lock="$cache/update-test-$lock_key.lock"
-if [ -f "$cached_lock" ]; then
-  cp "$cached_lock" "$T/src/update-test.toml.lock"
-else
-  "$KILN" --cache "$cache" lock "$T/src/update-test.toml" -q
-  cp "$T/src/update-test.toml.lock" "$cached_lock"
-fi
-for v in 1.1.0 1.2.0; do cp "$T/src/update-test.toml.lock" "$T/src/update-test-$v.toml.lock"; done
-
-start=$(date +%s)
-build() {  # build RECIPE OUT
-  "$KILN" --cache "$cache" build "$1" -o "$2" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q >/dev/null
-}
-build "$T/src/update-test.toml" "$T/v1"
-build "$T/src/update-test-1.1.0.toml" "$T/v2"
-build "$T/src/update-test-1.2.0.toml" "$T/v3"
-pass "built 1.0.0, 1.1.0 and 1.2.0 in $(( $(date +%s) - start )) s"
+source "$(dirname "$0")/lib.sh"
+appliance_fixture
 
 # Channels: c2 (1.1.0), c3 (1.1.0 and 1.2.0), one signed by another key, one with a flipped
 # byte in its root payload.
 ch="$T/channels"
 mkdir -p "$ch"
-publish() { "$KILN" -q publish "$1" "$2" --key "${3:-$T/keys/kiln.key}" --cert "${4:-$T/keys/kiln.crt}" >/dev/null; }
-publish "$T/v2" "$ch/c2"
-publish "$T/v2" "$ch/c3"
-publish "$T/v3" "$ch/c3"
+publish() { "$KILN" -q publish "$1" "$2" --key "${3:-$F/keys/kiln.key}" --cert "${4:-$F/keys/kiln.crt}" >/dev/null; }
+publish "$F/v2" "$ch/c2"
+publish "$F/v2" "$ch/c3"
+publish "$F/v3" "$ch/c3"
 # The same index re-signed with another key by openssl: well-formed, but not the image's signer.
 cp -r "$ch/c2" "$ch/other-signer"
 openssl cms -verify -noverify -inform DER -in "$ch/c2/index.p7s" -binary -out "$T/index.json" 2>/dev/null
-openssl cms -sign -nodetach -binary -outform DER -in "$T/index.json" -signer "$T/otherkeys/kiln.crt" \
-  -inkey "$T/otherkeys/kiln.key" -out "$ch/other-signer/index.p7s"
-publish "$T/v3" "$ch/flipped"
+openssl cms -sign -nodetach -binary -outform DER -in "$T/index.json" -signer "$F/otherkeys/kiln.crt" \
+  -inkey "$F/otherkeys/kiln.key" -out "$ch/other-signer/index.p7s"
+publish "$F/v3" "$ch/flipped"
 root_payload=$(ls "$ch/flipped"/*.root.squashfs*)
 flip_byte "$root_payload" $(( $(stat -c %s "$root_payload") / 2 ))
 pass "published: $(ls "$ch/c3" | tr '\n' ' ')"
 
+# The disk: 1.0.0 written by `kiln flash` through its block map to a file 256 MiB larger than
+# built (flash moves the backup GPT to the end); the data partition must grow into it.
+raw="$F/v1/appliance_1.0.0.raw"
 disk="$T/disk.raw"
-cp --sparse=always "$T/v1/appliance_1.0.0.raw" "$disk"
+truncate -s $(( $(stat -c %s "$raw") + 256 * 1048576 )) "$disk"
+"$KILN" -q flash "$raw" "$disk" --yes >/dev/null || fail "kiln flash to a larger file failed"
+sgdisk -v "$disk" 2>&1 | grep -q "No problems found" || fail "flashed disk's GPT is not valid: $(sgdisk -v "$disk" 2>&1)"
+data_bytes=$(( $(sfdisk --json "$raw" | jq '.partitiontable.partitions[-1].size') * 512 ))
 set +e
 timeout 3600 "$KILN" boot "$disk" --check --follow-reboots --timeout 3300 --serve "$ch" \
   --reset-on "kiln-test: cutting the power now" \
@@ -179,6 +61,26 @@ rc=$?
 set -e
 grep -a "kiln-test:\|kiln boot: served\|kiln boot: reset" "$T/boot.log" | tr -d '\r' | sed 's/^/  | /'
 [ "$rc" = 0 ] || { tail -60 "$T/boot.log"; fail "the update proof did not complete (kiln boot exit $rc)"; }
+# Issue 6's checks of a clean image, from the self-test's lines of the first two boots.
+nth() { grep -a "kiln-selftest: $1" "$T/boot.log" | sed -n "${2}p" | tr -d '\r'; }
+root=$(nth "root source" 1)
+echo "$root" | grep -q "fstype=squashfs" || fail "root is not the squashfs: $root"
+echo "$root" | grep -qE "options=ro(,|$)" || fail "root is not read-only: $root"
+echo "$root" | grep -q "dm-uuid=CRYPT-VERITY-" || fail "root is not a dm-verity device: $root"
+nth "root write" 1 | grep -q refused || fail "writing to / did not fail"
+var=$(nth "var source" 1)
+echo "$var" | grep -q "fstype=ext4" && echo "$var" | grep -qE "options=rw(,|$)" || fail "data partition not mounted rw at /var: $var"
+sizes=$(nth "data partition" 1)
+grown=$(echo "$sizes" | sed -n 's/.*bytes=\([0-9]*\) fs.*/\1/p')
+fs_bytes=$(echo "$sizes" | sed -n 's/.*fs bytes=\([0-9]*\).*/\1/p')
+[ "${grown:-0}" -gt $((data_bytes + 200 * 1048576)) ] || fail "data partition not grown: $sizes (built $data_bytes)"
+[ "${fs_bytes:-0}" -gt $((data_bytes + 150 * 1048576)) ] || fail "data file system not grown: $sizes"
+nth "canary" 1 | grep -q "ok $(cat "$F/canary.sha256")" || fail "canary unreadable on a clean image: $(nth canary 1)"
+nth "persist" 1 | grep -q "none" || fail "fresh data partition already had the marker: $(nth persist 1)"
+nth "persist" 2 | grep -q "found written-by-first-boot" || fail "state did not survive the reboot: $(nth persist 2)"
+grep -aq "appliance: boot number 1" "$T/boot.log" && grep -aq "appliance: boot number 2" "$T/boot.log" \
+  || fail "the appliance service did not count boots 1 and 2"
+pass "boot 1 (flashed disk): $root; $var; $sizes (built $data_bytes); boot 2 found boot 1's file and counted boot 2"
 grep -aq "kiln-test: data: written by 1.0.0" "$T/boot.log" || fail "state from 1.0.0 not seen"
 # The driver runs on every boot but 1.2.0's (its failed health check reboots first): 1.1.0 saw the
 # state three times (after the update, after the power cut, after the rollback).
@@ -195,7 +97,7 @@ grep -q "appliance_1.1.0.efi" "$T/entries" && grep -q "appliance_1.2.0+0-1.efi" 
   || fail "ESP entries after the proof: $(cat "$T/entries" | tr '\n' ' ')"
 cut_partition "$disk" 5 "$T/rootB"
 cut_partition "$disk" 6 "$T/verityB"
-veritysetup verify "$T/rootB" "$T/verityB" "$(cat "$T/v2/appliance_1.1.0.root.roothash")" >/dev/null \
+veritysetup verify "$T/rootB" "$T/verityB" "$(cat "$F/v2/appliance_1.1.0.root.roothash")" >/dev/null \
   || fail "slot B does not verify against 1.1.0's root hash"
 pass "disk after the proof: labels $names; ESP $(tr '\n' ' ' < "$T/entries"); slot B verifies as 1.1.0 (veritysetup)"
 pass "the guest rolled forward to 1.1.0, refused a foreign index and a flipped byte, survived a power cut mid-update, and came back to 1.1.0 after 1.2.0 failed its health check"
