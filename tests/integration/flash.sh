@@ -81,8 +81,8 @@ fi
 
 # Block devices through loop devices, where this machine allows them.
 loops=()
-cleanup_loops() { for l in "${loops[@]}"; do umount "$l" 2>/dev/null || true; losetup -d "$l" 2>/dev/null || true; done; rm -rf "$T"; }
-trap cleanup_loops EXIT
+cleanup_loops() { for l in "${loops[@]}"; do umount "$l" 2>/dev/null || true; losetup -d "$l" 2>/dev/null || true; done; }
+on_exit cleanup_loops
 truncate -s $((size + 64 * 1048576)) "$T/dev.img"
 if dev=$(losetup -f --show "$T/dev.img" 2>/dev/null); then
   loops+=("$dev")

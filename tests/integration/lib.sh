@@ -6,7 +6,17 @@ set -euo pipefail
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 T=$(mktemp -d /tmp/kiln-test.XXXXXX)
 chmod 0755 "$T"
-trap 'rm -rf "$T"' EXIT
+
+# on_exit CMD: runs CMD (a shell string) when the test exits, however it exits, the latest first,
+# then removes $T. One trap for all: a helper's clean-up never replaces another's.
+exit_cmds=()
+on_exit() { exit_cmds=("$1" "${exit_cmds[@]}"); }
+run_exit_cmds() {
+  local c
+  for c in "${exit_cmds[@]}"; do eval "$c" 2>/dev/null || true; done
+  rm -rf "$T"
+}
+trap run_exit_cmds EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
@@ -47,18 +57,39 @@ flip_byte() {
   printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$file" bs=1 seek="$off" count=1 conv=notrunc status=none
 }
 
+# free_port: prints a TCP port on 127.0.0.1 that is free now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# serve_dir DIR [READY_PATH]: Python's HTTP server for DIR on a free 127.0.0.1 port, stopped on
+# exit or by stop_serving; sets HTTP_PORT and HTTP_PID. Returns once READY_PATH (default: the
+# top directory's listing) answers.
+serve_dir() {
+  local dir=$1 ready=${2:-}
+  HTTP_PORT=$(free_port)
+  python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 --directory "$dir" >/dev/null 2>&1 &
+  HTTP_PID=$!
+  on_exit "kill $HTTP_PID; wait $HTTP_PID"
+  for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$HTTP_PORT/$ready" >/dev/null && break
+    sleep 0.1
+  done
+  curl -fs "http://127.0.0.1:$HTTP_PORT/$ready" >/dev/null || fail "the HTTP server for $dir did not start"
+}
+# stop_serving: stops serve_dir's server now (to test what happens without it).
+stop_serving() { kill "$HTTP_PID" 2>/dev/null || true; wait "$HTTP_PID" 2>/dev/null || true; }
+
 # start_registry: Debian's docker-registry on a free 127.0.0.1 port with storage in $T/reg,
 # stopped on exit; sets R=127.0.0.1:PORT. Skips the test (exit 0) when it is not installed.
 start_registry() {
   command -v docker-registry >/dev/null || { echo "skip: docker-registry not installed"; exit 0; }
-  local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  local port pid
+  port=$(free_port)
   mkdir -p "$T/reg"
   printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' \
     "$T/reg" "$port" > "$T/reg.yml"
   docker-registry serve "$T/reg.yml" >"$T/reg.log" 2>&1 &
-  reg_pid=$!
-  trap 'kill "$reg_pid" 2>/dev/null || true; wait "$reg_pid" 2>/dev/null || true; rm -rf "$T"' EXIT
+  pid=$!
+  on_exit "kill $pid; wait $pid"
   for _ in $(seq 100); do
     curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
     sleep 0.1

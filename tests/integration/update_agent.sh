@@ -107,7 +107,7 @@ flip_byte "$W/tampered/${IMAGE}_2.0.root.squashfs.zst" 100000
 
 python3 "$(dirname "$0")/update_agent/channel_server.py" "$W" "$T/port" &
 server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$T"' EXIT
+on_exit "kill $server"
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
 URL=http://127.0.0.1:$(cat "$T/port")
 
