@@ -40,6 +40,30 @@ make_keys() {
   chown 65534:65534 "$T/keys/kiln.key"
 }
 
+# write_scratch_recipe FILE NAME VERSION FORMATS [TOML]...: a recipe for the x86-64 image NAME
+# VERSION on an empty base, with the directory "overlay" beside FILE as its overlay, then each
+# TOML argument (whole tables: [[file]], [data], ...) in order, then [output] with FORMATS (a
+# space-separated list such as "raw qcow2").
+write_scratch_recipe() {
+  local file=$1 name=$2 version=$3 formats=$4 f list=""; shift 4
+  for f in $formats; do list+="${list:+, }\"$f\""; done
+  {
+    printf '[image]\nname = "%s"\nversion = "%s"\narchitecture = "x86-64"\n' "$name" "$version"
+    printf '[base]\ntype = "scratch"\n[[overlay]]\nsource = "overlay"\n'
+    [ $# = 0 ] || printf '%s\n' "$@"
+    printf '[output]\nformats = [%s]\n' "$list"
+  } > "$file"
+}
+
+# build_as_nobody RECIPE OUT [ARGS]...: `kiln build RECIPE -o OUT ARGS` as the unprivileged user
+# 65534, with the recipe's directory readable by all and OUT owned by that user.
+build_as_nobody() {
+  local recipe=$1 out=$2; shift 2
+  chmod -R a+rX "$(dirname "$recipe")"
+  mkdir -p "$out" && chown 65534:65534 "$out"
+  as_nobody "$KILN" build "$recipe" -o "$out" "$@"
+}
+
 # Cuts partition N (1-based, sfdisk order) out of a disk image into a file.
 cut_partition() {
   local image=$1 n=$2 out=$3
