@@ -55,6 +55,46 @@ write_scratch_recipe() {
   } > "$file"
 }
 
+# The host's systemd-boot files (Debian's systemd-boot-efi) that bootable test images carry.
+SYSTEMD_BOOT_EFI=/usr/lib/systemd/boot/efi
+have_systemd_boot() { [ -f "$SYSTEMD_BOOT_EFI/linuxx64.efi.stub" ] && [ -f "$SYSTEMD_BOOT_EFI/systemd-bootx64.efi" ]; }
+# require_systemd_boot: skips the test (exit 0) when systemd-boot-efi is not installed.
+require_systemd_boot() { have_systemd_boot || { echo "skip: systemd-boot-efi not installed"; exit 0; }; }
+
+# make_boot_overlay DIR [OS_RELEASE]: what a bootable scratch image needs, in the overlay DIR: a
+# stand-in kernel and initrd (their first lines, KILN-TEST-KERNEL/INITRD, find them in images),
+# systemd-boot's stub and loader, and os-release at /etc/os-release or, given OS_RELEASE (such as
+# usr/lib/os-release), there with /etc/os-release a link to it.
+make_boot_overlay() {
+  local o=$1 rel=${2:-etc/os-release}
+  mkdir -p "$o/boot" "$o/usr/lib/systemd/boot/efi" "$o/etc" "$(dirname "$o/$rel")"
+  { echo "KILN-TEST-KERNEL"; seq 1 20000; } > "$o/boot/vmlinuz-6.1.0-test"
+  { echo "KILN-TEST-INITRD"; seq 1 2000; } > "$o/boot/initrd.img-6.1.0-test"
+  cp "$SYSTEMD_BOOT_EFI/linuxx64.efi.stub" "$SYSTEMD_BOOT_EFI/systemd-bootx64.efi" "$o/usr/lib/systemd/boot/efi/"
+  printf 'ID=kilntest\nNAME="kiln test"\n' > "$o/$rel"
+  [ "$rel" = etc/os-release ] || ln -s "../$rel" "$o/etc/os-release"
+}
+
+# add_update_runtime DIR: stand-ins (files only) in the overlay DIR for what an [update] image's
+# agent and boot counting need at run time: kiln refuses a scratch base without them.
+add_update_runtime() {
+  local o=$1 lib
+  mkdir -p "$o/usr/lib/x86_64-linux-gnu" "$o/usr/lib/systemd/system"
+  for lib in libcurl.so.4 libssl.so.3 libcrypto.so.3 libzstd.so.1 libz.so.1; do echo elf > "$o/usr/lib/x86_64-linux-gnu/$lib"; done
+  echo elf > "$o/usr/lib/systemd/systemd-bless-boot"
+  printf '[Unit]\nRequires=boot-complete.target\n' > "$o/usr/lib/systemd/system/systemd-bless-boot.service"
+}
+
+# write_boot_recipe FILE NAME VERSION [TOML]...: write_scratch_recipe for a small bootable raw
+# disk (systemd-boot, a 64M ESP) from the overlay make_boot_overlay made beside FILE; TOML
+# arguments as there (such as $DATA_ON_VAR or an [update] table).
+write_boot_recipe() {
+  local file=$1 name=$2 version=$3; shift 3
+  write_scratch_recipe "$file" "$name" "$version" raw $'[boot]\nloader = "systemd-boot"\n[disk]\nesp_size = "64M"' "$@"
+}
+# A 16M data partition on /var, a TOML argument for write_boot_recipe.
+DATA_ON_VAR=$'[data]\nsize = "16M"\nmountpoint = "/var"'
+
 # build_as_nobody RECIPE OUT [ARGS]...: `kiln build RECIPE -o OUT ARGS` as the unprivileged user
 # 65534, with the recipe's directory readable by all and OUT owned by that user.
 build_as_nobody() {

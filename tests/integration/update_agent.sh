@@ -266,30 +266,11 @@ grep -q "would renumber" "$T/stderr" || fail "gapped GPT: $(cat "$T/stderr")"
 pass "a GPT with an unused entry between used ones is refused (a rewrite would renumber partitions)"
 
 # --- a channel made by `kiln publish` from a kiln build: the formats agree end to end ------------
-efi=/usr/lib/systemd/boot/efi
-if [ -f $efi/linuxx64.efi.stub ] && [ -f $efi/systemd-bootx64.efi ]; then
+if have_systemd_boot; then
   make_keys
   o=$T/src/overlay
-  mkdir -p "$o/boot" "$o/usr/lib/systemd/boot/efi" "$o/etc"
-  { echo "KILN-TEST-KERNEL"; seq 1 20000; } >"$o/boot/vmlinuz-6.1.0-test"
-  { echo "KILN-TEST-INITRD"; seq 1 2000; } >"$o/boot/initrd.img-6.1.0-test"
-  cp $efi/linuxx64.efi.stub $efi/systemd-bootx64.efi "$o/usr/lib/systemd/boot/efi/"
-  printf 'ID=kilntest\nNAME="kiln test"\n' >"$o/etc/os-release"
-  cat >"$T/src/recipe.toml" <<TOML
-[image]
-name = "$IMAGE"
-version = "3.0"
-[base]
-type = "scratch"
-[[overlay]]
-source = "overlay"
-[boot]
-loader = "systemd-boot"
-[disk]
-esp_size = "64M"
-[output]
-formats = ["raw"]
-TOML
+  make_boot_overlay "$o"
+  write_boot_recipe "$T/src/recipe.toml" "$IMAGE" 3.0
   "$KILN" build "$T/src/recipe.toml" -o "$T/out3" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q >/dev/null
   "$KILN" publish "$T/out3" "$W/kiln" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" >/dev/null 2>"$T/publish.err" ||
     { cat "$T/publish.err" >&2; fail "kiln publish"; }
@@ -320,22 +301,9 @@ TOML
 
   # --- an A/B image made by `kiln build` with [update], updated from a channel it publishes to:
   # the agent reads the image's own release.json and channel.crt.
-  mkdir -p "$o/usr/lib/x86_64-linux-gnu" "$o/usr/lib/systemd/system"
-  for lib in libcurl.so.4 libssl.so.3 libcrypto.so.3 libzstd.so.1 libz.so.1; do  # the agent's runtime, as files
-    echo stub >"$o/usr/lib/x86_64-linux-gnu/$lib"
-  done
-  echo stub >"$o/usr/lib/systemd/systemd-bless-boot"
-  printf '[Unit]\nDescription=stub\n' >"$o/usr/lib/systemd/system/systemd-bless-boot.service"
+  add_update_runtime "$o"
   ab_build() {  # VERSION
-    sed "s/^version = .*/version = \"$1\"/; s/^name = .*/name = \"ab\"/" "$T/src/recipe.toml" >"$T/src/ab-$1.toml"
-    cat >>"$T/src/ab-$1.toml" <<TOML
-[data]
-size = "16M"
-mountpoint = "/var"
-[update]
-channel = "$URL/ab/"
-slot_size = "8M"
-TOML
+    write_boot_recipe "$T/src/ab-$1.toml" ab "$1" "$DATA_ON_VAR" "$(printf '[update]\nchannel = "%s/ab/"\nslot_size = "8M"' "$URL")"
     KILN_UPDATE_AGENT=$AGENT "$KILN" build "$T/src/ab-$1.toml" -o "$T/ab-$1" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q >/dev/null
   }
   ab_build 1.0
