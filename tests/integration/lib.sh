@@ -95,6 +95,45 @@ write_boot_recipe() {
 # A 16M data partition on /var, a TOML argument for write_boot_recipe.
 DATA_ON_VAR=$'[data]\nsize = "16M"\nmountpoint = "/var"'
 
+# make_base_tree DIR DOCS: a base file tree in DIR of DOCS small text files and three of some
+# 100 kB to 600 kB (numbers: compressible), so that its root spans many compression blocks.
+make_base_tree() {
+  local dir=$1 docs=$2 i
+  mkdir -p "$dir/usr/share/doc" "$dir/usr/lib"
+  for i in $(seq "$docs"); do seq "$i" 3 $((i * 900)) > "$dir/usr/share/doc/f$i"; done
+  for i in 1 2 3; do seq "$i" 7 $((i * 200000)) > "$dir/usr/lib/big$i"; done
+}
+
+# tar_gz DIR OUT: DIR's content as a reproducible gzip tarball (sorted, owned by root, one mtime).
+tar_gz() { tar -C "$1" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@1600000000 -cf - . | gzip -n > "$2"; }
+
+# write_tarball_recipe FILE NAME SOURCE TARBALL: a recipe for the image NAME 1 on the base
+# tarball TARBALL, named SOURCE in the recipe (a path beside FILE or a URL) and pinned by its
+# sha256, with the overlay "overlay"; a zstd root in 64K blocks (many, for the block cache) and
+# an 8M data partition, raw.
+write_tarball_recipe() {
+  local file=$1 name=$2 source=$3 tarball=$4
+  cat > "$file" <<TOML
+[image]
+name = "$name"
+version = "1"
+[base]
+type = "tarball"
+source = "$source"
+sha256 = "$(sha256sum "$tarball" | cut -d' ' -f1)"
+[[overlay]]
+source = "overlay"
+[root]
+compression = "zstd"
+compression_level = 3
+block_size = "64K"
+[data]
+size = "8M"
+[output]
+formats = ["raw"]
+TOML
+}
+
 # build_as_nobody RECIPE OUT [ARGS]...: `kiln build RECIPE -o OUT ARGS` as the unprivileged user
 # 65534, with the recipe's directory readable by all and OUT owned by that user.
 build_as_nobody() {
