@@ -134,6 +134,30 @@ formats = ["raw"]
 TOML
 }
 
+# build_flash_image NAME: a signed raw disk NAME_1.raw and its block map NAME_1.bmap in $T/out,
+# with 200 kB of random bytes in the data partition (mapped ranges past the GPT and the root).
+build_flash_image() {
+  mkdir -p "$T/src/seed"
+  head -c 200000 /dev/urandom > "$T/src/seed/blob"
+  cat > "$T/src/recipe.toml" <<TOML
+[image]
+name = "$1"
+version = "1"
+[base]
+type = "scratch"
+[[file]]
+path = "/etc/motd"
+content = "flash me\n"
+[data]
+size = "16M"
+mountpoint = "/var"
+seed = "seed"
+[output]
+formats = ["raw"]
+TOML
+  "$KILN" build "$T/src/recipe.toml" -o "$T/out" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q >/dev/null
+}
+
 # build_as_nobody RECIPE OUT [ARGS]...: `kiln build RECIPE -o OUT ARGS` as the unprivileged user
 # 65534, with the recipe's directory readable by all and OUT owned by that user.
 build_as_nobody() {
