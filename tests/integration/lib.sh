@@ -24,7 +24,8 @@ pass() { echo "ok: $*"; }
 # Runs a command as the unprivileged user nobody (65534).
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 
-# expect_exit CODE CMD...: runs CMD, checks its exit status, leaves stderr in $T/err.
+# expect_exit CODE CMD...: runs CMD, checks its exit status, leaves its output in $T/stdout and
+# $T/stderr.
 expect_exit() {
   local want=$1; shift
   set +e; "$@" >"$T/stdout" 2>"$T/stderr"; local got=$?; set -e
@@ -39,6 +40,8 @@ make_keys() {
   # owns it (root reads it anyway).
   chown 65534:65534 "$T/keys/kiln.key"
 }
+
+# --- recipes and builds: each test's sources in $T/src, the overlay in $T/src/overlay -----------
 
 # write_scratch_recipe FILE NAME VERSION FORMATS [TOML]...: a recipe for the x86-64 image NAME
 # VERSION on an empty base, with the directory "overlay" beside FILE as its overlay, then each
@@ -62,9 +65,9 @@ have_systemd_boot() { [ -f "$SYSTEMD_BOOT_EFI/linuxx64.efi.stub" ] && [ -f "$SYS
 require_systemd_boot() { have_systemd_boot || { echo "skip: systemd-boot-efi not installed"; exit 0; }; }
 
 # make_boot_overlay DIR [OS_RELEASE]: what a bootable scratch image needs, in the overlay DIR: a
-# stand-in kernel and initrd (their first lines, KILN-TEST-KERNEL/INITRD, find them in images),
-# systemd-boot's stub and loader, and os-release at /etc/os-release or, given OS_RELEASE (such as
-# usr/lib/os-release), there with /etc/os-release a link to it.
+# stand-in kernel and initrd (first lines KILN-TEST-KERNEL and KILN-TEST-INITRD, to find them in
+# images), systemd-boot's stub and loader, and os-release at /etc/os-release or, given OS_RELEASE
+# (such as usr/lib/os-release), there with /etc/os-release a link to it.
 make_boot_overlay() {
   local o=$1 rel=${2:-etc/os-release}
   mkdir -p "$o/boot" "$o/usr/lib/systemd/boot/efi" "$o/etc" "$(dirname "$o/$rel")"
@@ -137,11 +140,12 @@ TOML
 # build_flash_image NAME: a signed raw disk NAME_1.raw and its block map NAME_1.bmap in $T/out,
 # with 200 kB of random bytes in the data partition (mapped ranges past the GPT and the root).
 build_flash_image() {
+  local name=$1
   mkdir -p "$T/src/seed"
   head -c 200000 /dev/urandom > "$T/src/seed/blob"
   cat > "$T/src/recipe.toml" <<TOML
 [image]
-name = "$1"
+name = "$name"
 version = "1"
 [base]
 type = "scratch"
@@ -167,6 +171,8 @@ build_as_nobody() {
   as_nobody "$KILN" build "$recipe" -o "$out" "$@"
 }
 
+# --- judging artifacts --------------------------------------------------------------------------
+
 # Cuts partition N (1-based, sfdisk order) out of a disk image into a file.
 cut_partition() {
   local image=$1 n=$2 out=$3
@@ -183,6 +189,22 @@ flip_byte() {
   b=$(dd if="$file" bs=1 skip="$off" count=1 status=none | od -An -tu1 | tr -d ' ')
   printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$file" bs=1 seek="$off" count=1 conv=notrunc status=none
 }
+
+# check_dsse ENVELOPE CERT SUBJECTS: verifies a DSSE envelope's signature with openssl over its
+# pre-authentication encoding (PAE), then writes its in-toto subjects, sorted, to SUBJECTS as
+# "SHA256  NAME" lines (the format of SHA256SUMS).
+check_dsse() {
+  local env=$1 cert=$2 subjects=$3 type
+  jq -r .payload "$env" | base64 -d > "$T/dsse.statement"
+  type=$(jq -r .payloadType "$env")
+  { printf 'DSSEv1 %d %s %d ' "${#type}" "$type" "$(stat -c %s "$T/dsse.statement")"; cat "$T/dsse.statement"; } > "$T/dsse.pae"
+  jq -r '.signatures[0].sig' "$env" | base64 -d > "$T/dsse.sig"
+  openssl x509 -in "$cert" -pubkey -noout > "$T/dsse.pub"
+  openssl dgst -sha256 -verify "$T/dsse.pub" -signature "$T/dsse.sig" "$T/dsse.pae" >/dev/null || fail "DSSE signature of $env"
+  jq -r '.subject[] | "\(.digest.sha256)  \(.name)"' "$T/dsse.statement" | sort > "$subjects"
+}
+
+# --- servers on 127.0.0.1, stopped on exit -------------------------------------------------------
 
 # free_port: prints a TCP port on 127.0.0.1 that is free now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -223,18 +245,4 @@ start_registry() {
   done
   curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null || { cat "$T/reg.log" >&2; fail "docker-registry did not start"; }
   R=127.0.0.1:$port
-}
-
-# check_dsse ENVELOPE CERT SUBJECTS: verifies a DSSE envelope's signature with openssl over its
-# pre-authentication encoding (PAE), then writes its in-toto subjects, sorted, to SUBJECTS as
-# "SHA256  NAME" lines (the format of SHA256SUMS).
-check_dsse() {
-  local env=$1 cert=$2 subjects=$3 type
-  jq -r .payload "$env" | base64 -d > "$T/dsse.statement"
-  type=$(jq -r .payloadType "$env")
-  { printf 'DSSEv1 %d %s %d ' "${#type}" "$type" "$(stat -c %s "$T/dsse.statement")"; cat "$T/dsse.statement"; } > "$T/dsse.pae"
-  jq -r '.signatures[0].sig' "$env" | base64 -d > "$T/dsse.sig"
-  openssl x509 -in "$cert" -pubkey -noout > "$T/dsse.pub"
-  openssl dgst -sha256 -verify "$T/dsse.pub" -signature "$T/dsse.sig" "$T/dsse.pae" >/dev/null || fail "DSSE signature of $env"
-  jq -r '.subject[] | "\(.digest.sha256)  \(.name)"' "$T/dsse.statement" | sort > "$subjects"
 }
