@@ -4,32 +4,13 @@
 # the caches and --cache-max bounds them after a build.
 source "$(dirname "$0")/lib.sh"
 make_keys
-mkdir -p "$T/src/overlay/etc" "$T/base/usr/share/doc" "$T/base/usr/lib"
-for i in $(seq 40); do seq "$i" 3 $((i * 900)) > "$T/base/usr/share/doc/f$i"; done
-for i in 1 2 3; do seq "$i" 7 $((i * 200000)) > "$T/base/usr/lib/big$i"; done
+mkdir -p "$T/src/overlay/etc"
+make_base_tree "$T/base" 40
 # Compressed, so its files are staged through the tree cache (an uncompressed tarball is read
 # in place instead; checked at the end).
-tar -C "$T/base" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@1600000000 -cf - . | gzip -n > "$T/src/base.tar.gz"
+tar_gz "$T/base" "$T/src/base.tar.gz"
 printf 'one\n' > "$T/src/overlay/etc/app.conf"
-cat > "$T/src/recipe.toml" <<TOML
-[image]
-name = "bc"
-version = "1"
-[base]
-type = "tarball"
-source = "base.tar.gz"
-sha256 = "$(sha256sum "$T/src/base.tar.gz" | cut -d' ' -f1)"
-[[overlay]]
-source = "overlay"
-[root]
-compression = "zstd"
-compression_level = 3
-block_size = "64K"
-[data]
-size = "8M"
-[output]
-formats = ["raw"]
-TOML
+write_tarball_recipe "$T/src/recipe.toml" bc base.tar.gz "$T/src/base.tar.gz"
 build() {  # build CACHE OUT [extra global flags]
   local cache=$1 out=$2; shift 2
   "$KILN" --cache "$cache" "$@" build "$T/src/recipe.toml" -o "$out" --key "$T/keys/kiln.key" \
@@ -92,8 +73,7 @@ pass "--cache-max bounds the caches after a build ($used bytes left)"
 # root file system is byte-identical to the one built from the compressed tarball (the disk
 # image is not: the input digest differs, and with it the seed of its UUIDs and salt).
 gunzip -c "$T/src/base.tar.gz" > "$T/src/base.tar"
-sed -i -e 's/^source = "base.tar.gz"/source = "base.tar"/' \
-  -e "s/^sha256 = .*/sha256 = \"$(sha256sum "$T/src/base.tar" | cut -d' ' -f1)\"/" "$T/src/recipe.toml"
+write_tarball_recipe "$T/src/recipe.toml" bc base.tar "$T/src/base.tar"
 build "$T/cache-plain" "$T/f"
 grep -q 'base.tar in place' "$T/f.log" || { cat "$T/f.log"; fail "uncompressed base not read in place"; }
 [ -z "$(find "$T/cache-plain/trees" -type f 2>/dev/null)" ] || fail "an uncompressed base was staged in the tree cache"

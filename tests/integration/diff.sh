@@ -8,31 +8,17 @@ mkdir -p "$T/src/overlay/etc" "$T/src/overlay/usr/share/app"
 printf 'hello\n' > "$T/src/overlay/etc/greeting"
 printf 'unchanged\n' > "$T/src/overlay/usr/share/app/data"
 ln -s greeting "$T/src/overlay/etc/greeting.link"
-cat > "$T/src/recipe.toml" <<'TOML'
-[image]
-name = "x"
-version = "1.0"
-architecture = "x86-64"
-[base]
-type = "scratch"
-[[overlay]]
-source = "overlay"
-[[file]]
+write_scratch_recipe "$T/src/recipe.toml" x 1.0 "raw oci oci-archive" '[[file]]
 path = "/usr/bin/tool"
 content = "#!/bin/sh\n"
 mode = "0755"
 [container]
 entrypoint = ["/usr/bin/tool"]
-env = ["MODE=test"]
-[output]
-formats = ["raw", "oci", "oci-archive"]
-TOML
-chmod -R a+rX "$T/src"
-mkdir -p "$T/out1" "$T/out2" && chown 65534:65534 "$T/out1" "$T/out2"
-as_nobody "$KILN" build "$T/src/recipe.toml" -o "$T/out1" --unsigned -q
+env = ["MODE=test"]'
+build_as_nobody "$T/src/recipe.toml" "$T/out1" --unsigned -q
 printf 'hello, world\n' > "$T/src/overlay/etc/greeting"
 sed -i 's/MODE=test/MODE=prod/' "$T/src/recipe.toml"
-as_nobody "$KILN" build "$T/src/recipe.toml" -o "$T/out2" --unsigned -q
+build_as_nobody "$T/src/recipe.toml" "$T/out2" --unsigned -q
 
 # Identical images: nothing to report.
 "$KILN" diff "$T/out1/x_1.0.raw" "$T/out1/x_1.0.raw" --json > "$T/same.json"

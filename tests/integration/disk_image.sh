@@ -6,16 +6,7 @@ make_keys
 mkdir -p "$T/src/overlay/etc" "$T/src/seed/app"
 printf 'hello\n' > "$T/src/overlay/etc/greeting"
 printf 'state\n' > "$T/src/seed/app/state"
-cat > "$T/src/recipe.toml" <<'TOML'
-[image]
-name = "disk"
-version = "1.0"
-architecture = "x86-64"
-[base]
-type = "scratch"
-[[overlay]]
-source = "overlay"
-[[file]]
+write_scratch_recipe "$T/src/recipe.toml" disk 1.0 "raw qcow2" '[[file]]
 path = "/usr/bin/tool"
 content = "#!/bin/sh\n"
 mode = "0755"
@@ -23,13 +14,8 @@ mode = "0755"
 size = "32M"
 label = "appdata"
 mountpoint = "/var/lib/app"
-seed = "seed"
-[output]
-formats = ["raw", "qcow2"]
-TOML
-chmod -R a+rX "$T/src"
-mkdir -p "$T/out" && chown 65534:65534 "$T/out"
-as_nobody "$KILN" build "$T/src/recipe.toml" -o "$T/out" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q
+seed = "seed"'
+build_as_nobody "$T/src/recipe.toml" "$T/out" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q
 img="$T/out/disk_1.0.raw"
 for f in disk_1.0.raw disk_1.0.qcow2 disk_1.0.root.squashfs disk_1.0.root.verity disk_1.0.root.roothash \
          disk_1.0.root.roothash.p7s disk_1.0.manifest.json disk_1.0.manifest.json.p7s SHA256SUMS; do

@@ -5,17 +5,7 @@ source "$(dirname "$0")/lib.sh"
 make_keys
 mkdir -p "$T/src/overlay/usr/share/doc"
 head -c 200000 /dev/urandom > "$T/src/overlay/usr/share/doc/blob"
-cat > "$T/src/recipe.toml" <<'TOML'
-[image]
-name = "t"
-version = "1"
-[base]
-type = "scratch"
-[[overlay]]
-source = "overlay"
-[output]
-formats = ["raw"]
-TOML
+write_scratch_recipe "$T/src/recipe.toml" t 1 raw
 "$KILN" build "$T/src/recipe.toml" -o "$T/out" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q
 img="$T/out/t_1.raw"
 "$KILN" verify "$img" --cert "$T/keys/kiln.crt" >/dev/null || fail "pristine image does not verify"

@@ -7,25 +7,7 @@
 # /proc/self/mountinfo the same way.
 source "$(dirname "$0")/lib.sh"
 make_keys
-mkdir -p "$T/src/seed"
-head -c 200000 /dev/urandom > "$T/src/seed/blob"
-cat > "$T/src/recipe.toml" <<'TOML'
-[image]
-name = "fl"
-version = "1"
-[base]
-type = "scratch"
-[[file]]
-path = "/etc/motd"
-content = "flash me\n"
-[data]
-size = "16M"
-mountpoint = "/var"
-seed = "seed"
-[output]
-formats = ["raw"]
-TOML
-"$KILN" build "$T/src/recipe.toml" -o "$T/out" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q
+build_flash_image fl
 raw="$T/out/fl_1.raw"; bmap="$T/out/fl_1.bmap"
 size=$(stat -c %s "$raw")
 
@@ -81,8 +63,8 @@ fi
 
 # Block devices through loop devices, where this machine allows them.
 loops=()
-cleanup_loops() { for l in "${loops[@]}"; do umount "$l" 2>/dev/null || true; losetup -d "$l" 2>/dev/null || true; done; rm -rf "$T"; }
-trap cleanup_loops EXIT
+cleanup_loops() { for l in "${loops[@]}"; do umount "$l" 2>/dev/null || true; losetup -d "$l" 2>/dev/null || true; done; }
+on_exit cleanup_loops
 truncate -s $((size + 64 * 1048576)) "$T/dev.img"
 if dev=$(losetup -f --show "$T/dev.img" 2>/dev/null); then
   loops+=("$dev")

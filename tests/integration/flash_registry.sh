@@ -6,25 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 start_registry
 make_keys
-mkdir -p "$T/src/seed"
-head -c 200000 /dev/urandom > "$T/src/seed/blob"
-cat > "$T/src/recipe.toml" <<'TOML'
-[image]
-name = "fr"
-version = "1"
-[base]
-type = "scratch"
-[[file]]
-path = "/etc/motd"
-content = "flash me from a registry\n"
-[data]
-size = "16M"
-mountpoint = "/var"
-seed = "seed"
-[output]
-formats = ["raw"]
-TOML
-"$KILN" build "$T/src/recipe.toml" -o "$T/out" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q >/dev/null
+build_flash_image fr
 raw="$T/out/fr_1.raw"; bmap="$T/out/fr_1.bmap"; size=$(stat -c %s "$raw")
 "$KILN" push "$T/out" "$R/fr" --insecure -q >/dev/null || fail "kiln push OUT_DIR"
 

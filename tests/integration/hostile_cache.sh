@@ -9,34 +9,15 @@ source "$(dirname "$0")/lib.sh"
 make_keys
 "$KILN" keygen --out "$T/evil" --name evil --subject "not the builder" >/dev/null
 
-mkdir -p "$T/src/overlay/etc" "$T/base/usr/share/doc" "$T/base/usr/lib" "$T/evilbase/usr/lib"
-for i in $(seq 20); do seq "$i" 3 $((i * 900)) > "$T/base/usr/share/doc/f$i"; done
-for i in 1 2 3; do seq "$i" 7 $((i * 200000)) > "$T/base/usr/lib/big$i"; done
-tar -C "$T/base" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@1600000000 -cf - . | gzip -n > "$T/base.tar.gz"
+mkdir -p "$T/src/overlay/etc" "$T/evilbase"
+make_base_tree "$T/base" 20
+tar_gz "$T/base" "$T/base.tar.gz"
 cp -a "$T/base/." "$T/evilbase/"
 echo 'backdoor' > "$T/evilbase/usr/lib/big1"
-tar -C "$T/evilbase" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@1600000000 -cf - . | gzip -n > "$T/evil.tar.gz"
+tar_gz "$T/evilbase" "$T/evil.tar.gz"
 printf 'app\n' > "$T/src/overlay/etc/app.conf"
 sha=$(sha256sum "$T/base.tar.gz" | cut -d' ' -f1)
-cat > "$T/src/recipe.toml" <<TOML
-[image]
-name = "hc"
-version = "1"
-[base]
-type = "tarball"
-source = "file://$T/base.tar.gz"
-sha256 = "$sha"
-[[overlay]]
-source = "overlay"
-[root]
-compression = "zstd"
-compression_level = 3
-block_size = "64K"
-[data]
-size = "8M"
-[output]
-formats = ["raw"]
-TOML
+write_tarball_recipe "$T/src/recipe.toml" hc "file://$T/base.tar.gz" "$T/base.tar.gz"
 build() {  # build NAME CACHE [args]: out in $T/NAME, log in $T/NAME.log
   local name=$1 cache=$2; shift 2
   "$KILN" --cache "$cache" build "$T/src/recipe.toml" -o "$T/$name" "$@" >"$T/$name.stdout" 2>"$T/$name.log" ||

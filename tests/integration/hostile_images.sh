@@ -34,20 +34,7 @@ pass "diff reads a link target with a newline as data; the host file keeps mode 
 # --- verify: a validly signed split root whose verity superblock has a 64- or 256-byte salt.
 mkdir -p "$T/src/overlay/etc"
 head -c 100000 /dev/urandom > "$T/src/overlay/etc/blob"
-cat > "$T/src/recipe.toml" <<'TOML'
-[image]
-name = "h"
-version = "1"
-[base]
-type = "scratch"
-[[overlay]]
-source = "overlay"
-[data]
-size = "8M"
-mountpoint = "/var"
-[output]
-formats = ["raw"]
-TOML
+write_scratch_recipe "$T/src/recipe.toml" h 1 raw $'[data]\nsize = "8M"\nmountpoint = "/var"'
 "$KILN" build "$T/src/recipe.toml" -o "$T/out" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q
 root="$T/out/h_1.root"
 [ -f "$root.squashfs" ] || fail "no split root in $(ls "$T/out")"

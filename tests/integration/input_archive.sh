@@ -17,11 +17,7 @@ printf 'NAME=tiny\n' > "$T/root/etc/os-release"
 tar --numeric-owner --owner=0 --group=0 --mtime=@1700000000 -C "$T/root" -cJf "$T/www/rootfs.tar.xz" .
 sha=$(sha256sum "$T/www/rootfs.tar.xz" | cut -d' ' -f1)
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$T/www" >/dev/null 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; kill "${reg_pid:-}" 2>/dev/null || true; rm -rf "$T"' EXIT
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+serve_dir "$T/www"
 
 cat > "$T/src/recipes/common.toml" <<'TOML'
 [root]
@@ -35,7 +31,7 @@ name = "app"
 version = "1.0"
 [base]
 type = "tarball"
-source = "http://127.0.0.1:$port/rootfs.tar.xz"
+source = "http://127.0.0.1:$HTTP_PORT/rootfs.tar.xz"
 sha256 = "$sha"
 [[overlay]]
 source = "../overlays/app"
@@ -80,7 +76,7 @@ pass "index maps all $(wc -l < "$T/want") manifest inputs to $(ls "$T/a1/blobs/s
 
 # Offline for real: no network namespace (when unshare works), the server stopped, no cache,
 # the sources moved away.
-kill $server; wait $server 2>/dev/null || true
+stop_serving
 mv "$T/src" "$T/src.gone"
 rm -rf "$T/cache"
 offline=()
@@ -104,7 +100,7 @@ pass "tampered blob: $(grep -o 'blob sha256:[0-9a-f]\{12\}' "$T/stderr" | head -
 rm -rf "$T/bad" && cp -r "$T/a1" "$T/bad"
 jq '.inputs |= map(select(.kind != "tarball"))' "$T/a1/index.json" > "$T/bad/index.json"
 expect_exit 1 "$KILN" --cache "$T/c3" --offline rebuild "$T/out1/app_1.0.manifest.json" --from "$T/bad" --check -q
-grep -q "input tarball http://127.0.0.1:$port/rootfs.tar.xz (sha256 $sha) is missing from the input archive" "$T/stderr" \
+grep -q "input tarball http://127.0.0.1:$HTTP_PORT/rootfs.tar.xz (sha256 $sha) is missing from the input archive" "$T/stderr" \
   || { cat "$T/stderr"; fail "missing input not named"; }
 pass "missing input: $(grep '^kiln: error' "$T/stderr")"
 

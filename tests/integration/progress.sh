@@ -28,7 +28,7 @@ s.serve_forever()
 PY
 python3 "$T/server.py" 0 "$T/rootfs.tar" > "$T/port" &
 server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$T"' EXIT
+on_exit "kill $server"
 for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 port=$(cat "$T/port")
 printf '[image]\nname = "slow"\nversion = "1"\n[base]\ntype = "tarball"\nsource = "http://127.0.0.1:%s/rootfs.tar"\nsha256 = "%s"\n[output]\nformats = ["squashfs"]\n' \

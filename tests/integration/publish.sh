@@ -3,40 +3,15 @@
 # squashfs byte for byte, sha256sum matches every file the index names. Pruning with --keep,
 # refusing an older version, a tampered index and an index another key signed.
 source "$(dirname "$0")/lib.sh"
-efi=/usr/lib/systemd/boot/efi
-[ -f $efi/linuxx64.efi.stub ] && [ -f $efi/systemd-bootx64.efi ] || { echo "skip: systemd-boot-efi not installed"; exit 0; }
+require_systemd_boot
 command -v zstd >/dev/null || { echo "skip: zstd not installed"; exit 0; }
 make_keys
 "$KILN" keygen --out "$T/keys" --name other --subject "kiln test" >/dev/null
 key="$T/keys/kiln.key" cert="$T/keys/kiln.crt"
-o="$T/src/overlay"
-mkdir -p "$o/boot" "$o/usr/lib/systemd/boot/efi" "$o/etc"
-{ echo "KILN-TEST-KERNEL"; seq 1 20000; } > "$o/boot/vmlinuz-6.1.0-test"
-{ echo "KILN-TEST-INITRD"; seq 1 2000; } > "$o/boot/initrd.img-6.1.0-test"
-cp $efi/linuxx64.efi.stub $efi/systemd-bootx64.efi "$o/usr/lib/systemd/boot/efi/"
-printf 'ID=kilntest\nNAME="kiln test"\n' > "$o/etc/os-release"
+make_boot_overlay "$T/src/overlay"
 build() {  # build VERSION: a small bootable scratch disk into $T/out-VERSION
-  sed "s/@VERSION@/$1/" > "$T/src/recipe-$1.toml" <<'TOML'
-[image]
-name = "app"
-version = "@VERSION@"
-[base]
-type = "scratch"
-[[overlay]]
-source = "overlay"
-[[file]]
-path = "/etc/app-version"
-content = "@VERSION@\n"
-[boot]
-loader = "systemd-boot"
-[disk]
-esp_size = "64M"
-[data]
-size = "16M"
-mountpoint = "/var"
-[output]
-formats = ["raw"]
-TOML
+  write_boot_recipe "$T/src/recipe-$1.toml" app "$1" "$DATA_ON_VAR" \
+    "$(printf '[[file]]\npath = "/etc/app-version"\ncontent = "%s\\n"' "$1")"
   "$KILN" build "$T/src/recipe-$1.toml" -o "$T/out-$1" --key "$key" --cert "$cert" -q >/dev/null
 }
 build 1.9

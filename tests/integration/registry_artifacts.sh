@@ -6,20 +6,7 @@ start_registry
 make_keys
 mkdir -p "$T/src/overlay/etc"
 printf 'hello\n' > "$T/src/overlay/etc/greeting"
-cat > "$T/src/recipe.toml" <<'TOML'
-[image]
-name = "vm"
-version = "2.0"
-[base]
-type = "scratch"
-[[overlay]]
-source = "overlay"
-[data]
-size = "8M"
-mountpoint = "/var/lib/app"
-[output]
-formats = ["raw", "qcow2"]
-TOML
+write_scratch_recipe "$T/src/recipe.toml" vm 2.0 "raw qcow2" $'[data]\nsize = "8M"\nmountpoint = "/var/lib/app"'
 "$KILN" build "$T/src/recipe.toml" -o "$T/out" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q >/dev/null
 
 # --- push the build output directory as a disk image artifact

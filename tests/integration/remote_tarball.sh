@@ -9,12 +9,8 @@ printf '#!/bin/sh\n' > "$T/root/usr/bin/tool" && chmod 0755 "$T/root/usr/bin/too
 tar --numeric-owner --owner=1000 --group=1000 -C "$T/root" -cJf "$T/www/rootfs.tar.xz" .
 sha=$(sha256sum "$T/www/rootfs.tar.xz" | cut -d' ' -f1)
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$T/www" >/dev/null 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$T"' EXIT
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
-url="http://127.0.0.1:$port/rootfs.tar.xz"
+serve_dir "$T/www"
+url="http://127.0.0.1:$HTTP_PORT/rootfs.tar.xz"
 
 recipe() {  # recipe SHA
   printf '[image]\nname = "remote"\nversion = "1"\n[base]\ntype = "tarball"\nsource = "%s"\nsha256 = "%s"\n' "$url" "$1" > "$T/src/recipe.toml"
@@ -35,7 +31,7 @@ unsquashfs -lln "$T/out/remote_1.root.squashfs" | grep -qE '^-rwxr-xr-x 1000/100
 [ -f "$T/cache/blobs/sha256/$sha" ] || fail "no verified cache entry"
 pass "remote tarball builds and enters the cache under its digest"
 
-kill $server; wait $server 2>/dev/null || true
+stop_serving
 "$KILN" --cache "$T/cache" --offline build "$T/src/recipe.toml" -o "$T/out2" -q >/dev/null || fail "cached rebuild"
 cmp "$T/out/remote_1.root.squashfs" "$T/out2/remote_1.root.squashfs" || fail "cached rebuild differs"
 expect_exit 1 "$KILN" --cache "$T/empty-cache" --offline build "$T/src/recipe.toml" -o "$T/out3"

@@ -54,16 +54,12 @@ publish "$W/archive/debian/$T2" "$T/kiln-probe_2.0_all.deb" 1
 publish "$W/debian" "$T/kiln-probe_1.0_all.deb"
 sleep 1  # the snapshots' Valid-Until is now in the past
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$W" >/dev/null 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$T"' EXIT
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/debian/dists/bookworm/Release" >/dev/null && break; sleep 0.1; done
-export KILN_SNAPSHOT_MIRROR="http://127.0.0.1:$port"
+serve_dir "$W" debian/dists/bookworm/Release
+export KILN_SNAPSHOT_MIRROR="http://127.0.0.1:$HTTP_PORT"
 
 recipe() {  # recipe FILE [EXTRA-BASE-LINES]
   printf '[image]\nname = "probe"\nversion = "1"\n[base]\ntype = "debian"\nsuite = "bookworm"\nvariant = "extract"\npackages = ["kiln-probe"]\nmirror = "http://127.0.0.1:%s/debian"\n%s[base.apt]\nkeyrings = ["archive-key.gpg"]\n' \
-    "$port" "${2:-}" > "$1"
+    "$HTTP_PORT" "${2:-}" > "$1"
 }
 recipe "$T/src/pinned.toml"
 recipe "$T/src/unpinned.toml"
@@ -84,7 +80,7 @@ publish "$W/debian" "$T/kiln-probe_2.0_all.deb"
 "$KILN" --cache "$T/cache" build "$T/src/pinned.toml" -o "$T/out1" -q >/dev/null || fail "build from the T1 lock"
 [ "$(installed "$T/out1")" = "probe 1.0" ] || fail "the T1 lock installed $(installed "$T/out1")"
 grep -q "snapshot $T1" "$T/out1/probe_1.manifest.json" || fail "the manifest does not record the snapshot"
-grep -q "127.0.0.1:$port/archive" "$T/out1/probe_1.manifest.json" && fail "the snapshot mirror's URL leaked into the manifest"
+grep -q "127.0.0.1:$HTTP_PORT/archive" "$T/out1/probe_1.manifest.json" && fail "the snapshot mirror's URL leaked into the manifest"
 expect_exit 1 "$KILN" --cache "$T/cache-unpinned" build "$T/src/unpinned.toml" -o "$T/out-unpinned"
 grep -q "locked package kiln-probe version 1.0 is no longer available" "$T/stderr" || { cat "$T/stderr"; fail "unpinned lock message"; }
 pass "after the mirror moved to 2.0 the T1 lock still builds 1.0; the unpinned lock has rotted ($(grep -o 'no longer available[^(]*' "$T/stderr"))"

@@ -104,10 +104,12 @@ publish good "$TESTDATA/rsa.key" "$TESTDATA/rsa.crt"
 publish otherkey "$TESTDATA/other_rsa.key" "$TESTDATA/other_rsa.crt"
 publish tampered "$TESTDATA/rsa.key" "$TESTDATA/rsa.crt"
 flip_byte "$W/tampered/${IMAGE}_2.0.root.squashfs.zst" 100000
+publish tampered-tree "$TESTDATA/rsa.key" "$TESTDATA/rsa.crt"
+flip_byte "$W/tampered-tree/${IMAGE}_2.0.root.verity" 8192
 
 python3 "$(dirname "$0")/update_agent/channel_server.py" "$W" "$T/port" &
 server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$T"' EXIT
+on_exit "kill $server"
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
 URL=http://127.0.0.1:$(cat "$T/port")
 
@@ -150,12 +152,19 @@ pass "status --json, check (0: newer), rollback refused while slot B is empty"
 
 # --- refusals: a flipped payload byte, an index signed by another key ---------------------------
 expect_exit 1 agent update --channel "$URL/tampered/"
-grep -q "sha256\|zstd" "$T/stderr" || fail "tampered payload: $(cat "$T/stderr")"
+# Each block of the root is checked against the signed verity tree as it arrives: the refusal
+# names the block, long before the end of the payload (or zstd notices first).
+grep -q "does not match the signed verity tree\|zstd" "$T/stderr" || fail "tampered payload: $(cat "$T/stderr")"
 assert_untouched "tampered payload"
+# A flipped byte in the verity tree: refused before any byte of the root is downloaded.
+expect_exit 1 agent update --channel "$URL/tampered-tree/"
+grep -q "root.verity does not verify against root hash\|root.verity sha256" "$T/stderr" || fail "tampered tree: $(cat "$T/stderr")"
+grep -q "downloading ${IMAGE}_2.0.root.squashfs" "$T/stderr" && fail "the root was downloaded after a bad tree: $(cat "$T/stderr")"
+assert_untouched "tampered verity tree"
 expect_exit 1 agent update --channel "$URL/otherkey/"
 grep -qi "sign\|certificate" "$T/stderr" || fail "other key: $(cat "$T/stderr")"
 assert_untouched "index signed by another key"
-pass "a flipped payload byte and an index signed by another key are refused; slot B stays _empty, no entry, slot A unchanged"
+pass "a flipped root byte (at its block), a flipped verity byte (before the root) and an index signed by another key are refused; slot B stays _empty, no entry, slot A unchanged"
 
 # --- a killed update leaves slot B _empty and no entry; the next one starts over -----------------
 echo "good/${IMAGE}_2.0.root.squashfs.zst" >"$W/.stall"
@@ -266,30 +275,11 @@ grep -q "would renumber" "$T/stderr" || fail "gapped GPT: $(cat "$T/stderr")"
 pass "a GPT with an unused entry between used ones is refused (a rewrite would renumber partitions)"
 
 # --- a channel made by `kiln publish` from a kiln build: the formats agree end to end ------------
-efi=/usr/lib/systemd/boot/efi
-if [ -f $efi/linuxx64.efi.stub ] && [ -f $efi/systemd-bootx64.efi ]; then
+if have_systemd_boot; then
   make_keys
   o=$T/src/overlay
-  mkdir -p "$o/boot" "$o/usr/lib/systemd/boot/efi" "$o/etc"
-  { echo "KILN-TEST-KERNEL"; seq 1 20000; } >"$o/boot/vmlinuz-6.1.0-test"
-  { echo "KILN-TEST-INITRD"; seq 1 2000; } >"$o/boot/initrd.img-6.1.0-test"
-  cp $efi/linuxx64.efi.stub $efi/systemd-bootx64.efi "$o/usr/lib/systemd/boot/efi/"
-  printf 'ID=kilntest\nNAME="kiln test"\n' >"$o/etc/os-release"
-  cat >"$T/src/recipe.toml" <<TOML
-[image]
-name = "$IMAGE"
-version = "3.0"
-[base]
-type = "scratch"
-[[overlay]]
-source = "overlay"
-[boot]
-loader = "systemd-boot"
-[disk]
-esp_size = "64M"
-[output]
-formats = ["raw"]
-TOML
+  make_boot_overlay "$o"
+  write_boot_recipe "$T/src/recipe.toml" "$IMAGE" 3.0
   "$KILN" build "$T/src/recipe.toml" -o "$T/out3" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q >/dev/null
   "$KILN" publish "$T/out3" "$W/kiln" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" >/dev/null 2>"$T/publish.err" ||
     { cat "$T/publish.err" >&2; fail "kiln publish"; }
@@ -320,22 +310,9 @@ TOML
 
   # --- an A/B image made by `kiln build` with [update], updated from a channel it publishes to:
   # the agent reads the image's own release.json and channel.crt.
-  mkdir -p "$o/usr/lib/x86_64-linux-gnu" "$o/usr/lib/systemd/system"
-  for lib in libcurl.so.4 libssl.so.3 libcrypto.so.3 libzstd.so.1 libz.so.1; do  # the agent's runtime, as files
-    echo stub >"$o/usr/lib/x86_64-linux-gnu/$lib"
-  done
-  echo stub >"$o/usr/lib/systemd/systemd-bless-boot"
-  printf '[Unit]\nDescription=stub\n' >"$o/usr/lib/systemd/system/systemd-bless-boot.service"
+  add_update_runtime "$o"
   ab_build() {  # VERSION
-    sed "s/^version = .*/version = \"$1\"/; s/^name = .*/name = \"ab\"/" "$T/src/recipe.toml" >"$T/src/ab-$1.toml"
-    cat >>"$T/src/ab-$1.toml" <<TOML
-[data]
-size = "16M"
-mountpoint = "/var"
-[update]
-channel = "$URL/ab/"
-slot_size = "8M"
-TOML
+    write_boot_recipe "$T/src/ab-$1.toml" ab "$1" "$DATA_ON_VAR" "$(printf '[update]\nchannel = "%s/ab/"\nslot_size = "8M"' "$URL")"
     KILN_UPDATE_AGENT=$AGENT "$KILN" build "$T/src/ab-$1.toml" -o "$T/ab-$1" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q >/dev/null
   }
   ab_build 1.0

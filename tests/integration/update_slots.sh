@@ -4,50 +4,19 @@
 # A with a signed verity root), the root's files (unsquashfs) and the UKI's .osrel (objcopy);
 # kiln inspect shows the slots, kiln verify passes, and what cannot be updated is refused.
 source "$(dirname "$0")/lib.sh"
-efi=/usr/lib/systemd/boot/efi
-[ -f $efi/linuxx64.efi.stub ] && [ -f $efi/systemd-bootx64.efi ] || { echo "skip: systemd-boot-efi not installed"; exit 0; }
+require_systemd_boot
 make_keys
 key="$T/keys/kiln.key" cert="$T/keys/kiln.crt"
 o="$T/src/overlay"
-mkdir -p "$o/boot" "$o/usr/lib/systemd/boot/efi" "$o/usr/lib/x86_64-linux-gnu" "$o/usr/lib/systemd/system" "$o/etc"
-{ echo "KILN-TEST-KERNEL"; seq 1 20000; } > "$o/boot/vmlinuz-6.1.0-test"
-{ echo "KILN-TEST-INITRD"; seq 1 2000; } > "$o/boot/initrd.img-6.1.0-test"
-cp $efi/linuxx64.efi.stub $efi/systemd-bootx64.efi "$o/usr/lib/systemd/boot/efi/"
-printf 'ID=kilntest\nNAME="kiln test"\nVERSION_ID=1\n' > "$o/usr/lib/os-release"
-ln -s ../usr/lib/os-release "$o/etc/os-release"
-# Stand-ins for the agent's runtime (a scratch base must bring it itself).
-for l in libcurl.so.4 libssl.so.3 libcrypto.so.3 libzstd.so.1 libz.so.1; do echo elf > "$o/usr/lib/x86_64-linux-gnu/$l"; done
-echo elf > "$o/usr/lib/systemd/systemd-bless-boot"
-printf '[Unit]\nRequires=boot-complete.target\n' > "$o/usr/lib/systemd/system/systemd-bless-boot.service"
+make_boot_overlay "$o" usr/lib/os-release
+add_update_runtime "$o"
 printf '[Service]\nExecStart=/bin/true\n' > "$o/usr/lib/systemd/system/app.service"
 head -c 1536K /dev/urandom > "$o/usr/lib/payload.bin"  # incompressible: the root outgrows a 1 MiB slot
 printf '#!/bin/sh\necho kiln-update stand-in\n' > "$T/agent" && chmod 0755 "$T/agent"
 export KILN_UPDATE_AGENT="$T/agent"
-write_recipe() {  # write_recipe SLOT_SIZE [EXTRA TOML]
-  cat > "$T/src/recipe.toml" <<TOML
-[image]
-name = "app"
-version = "1.0"
-[base]
-type = "scratch"
-[[overlay]]
-source = "overlay"
-[boot]
-loader = "systemd-boot"
-[disk]
-esp_size = "64M"
-[data]
-size = "16M"
-mountpoint = "/var"
-[update]
-channel = "http://10.0.2.100/"
-slot_size = "$1"
-tries = 1
-health = ["app.service"]
-${2:-}
-[output]
-formats = ["raw"]
-TOML
+write_recipe() {  # write_recipe SLOT_SIZE
+  write_boot_recipe "$T/src/recipe.toml" app 1.0 "$DATA_ON_VAR" \
+    "$(printf '[update]\nchannel = "http://10.0.2.100/"\nslot_size = "%s"\ntries = 1\nhealth = ["app.service"]' "$1")"
 }
 write_recipe 8M
 "$KILN" build "$T/src/recipe.toml" -o "$T/out" --key "$key" --cert "$cert" -q >/dev/null

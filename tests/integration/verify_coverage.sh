@@ -5,34 +5,11 @@
 # `verify IMAGE.raw` compares the ESP's files (UKI, boot loader) with the signed manifest,
 # read with mtools; the report marks the data partition writable and unsigned parts not covered.
 source "$(dirname "$0")/lib.sh"
-efi=/usr/lib/systemd/boot/efi
-[ -f $efi/linuxx64.efi.stub ] && [ -f $efi/systemd-bootx64.efi ] || { echo "skip: systemd-boot-efi not installed"; exit 0; }
+require_systemd_boot
 make_keys
 cert="$T/keys/kiln.crt"
-o="$T/src/overlay"
-mkdir -p "$o/boot" "$o/usr/lib/systemd/boot/efi" "$o/etc"
-{ echo "KILN-TEST-KERNEL"; seq 1 20000; } > "$o/boot/vmlinuz-6.1.0-test"
-{ echo "KILN-TEST-INITRD"; seq 1 2000; } > "$o/boot/initrd.img-6.1.0-test"
-cp $efi/linuxx64.efi.stub $efi/systemd-bootx64.efi "$o/usr/lib/systemd/boot/efi/"
-printf 'ID=kilntest\nNAME="kiln test"\nVERSION_ID=1\n' > "$o/etc/os-release"
-cat > "$T/src/recipe.toml" <<'TOML'
-[image]
-name = "vc"
-version = "1"
-[base]
-type = "scratch"
-[[overlay]]
-source = "overlay"
-[boot]
-loader = "systemd-boot"
-[disk]
-esp_size = "64M"
-[data]
-size = "16M"
-mountpoint = "/var"
-[output]
-formats = ["raw"]
-TOML
+make_boot_overlay "$T/src/overlay"
+write_boot_recipe "$T/src/recipe.toml" vc 1 "$DATA_ON_VAR"
 "$KILN" build "$T/src/recipe.toml" -o "$T/out" --key "$T/keys/kiln.key" --cert "$cert" -q >/dev/null
 img="$T/out/vc_1.raw"
 
@@ -43,7 +20,7 @@ uki_sum=$(sha256sum < "$T/out/vc_1.efi" | cut -d' ' -f1)
 [ "$(jq -r '.disk.espFiles[] | select(.path == "/EFI/Linux/vc_1.efi") | .sha256' "$m")" = "$uki_sum" ] ||
   fail "manifest does not pin the UKI"
 [ "$(jq -r '.disk.espFiles[] | select(.path == "/EFI/BOOT/BOOTX64.EFI") | .sha256' "$m")" = \
-  "$(sha256sum < $efi/systemd-bootx64.efi | cut -d' ' -f1)" ] || fail "manifest does not pin the boot loader"
+  "$(sha256sum < "$SYSTEMD_BOOT_EFI/systemd-bootx64.efi" | cut -d' ' -f1)" ] || fail "manifest does not pin the boot loader"
 check_dsse "$T/out/vc_1.intoto.json" "$cert" "$T/subjects"
 jq -r '.artifacts[] | select(.name != "vc_1.intoto.json") | "\(.sha256)  \(.name)"' "$m" | sort > "$T/artifacts"
 cmp "$T/subjects" "$T/artifacts" || fail "provenance subjects are not the manifest's other artifacts"

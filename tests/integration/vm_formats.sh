@@ -10,28 +10,15 @@ make_keys
 mkdir -p "$T/src/overlay/etc" "$T/src/seed"
 printf 'hello\n' > "$T/src/overlay/etc/greeting"
 head -c 300000 /dev/urandom > "$T/src/seed/blob"  # data partition content spread over many blocks
-cat > "$T/src/recipe.toml" <<'TOML'
-[image]
-name = "vm"
-version = "1.0"
-architecture = "x86-64"
-[base]
-type = "scratch"
-[[overlay]]
-source = "overlay"
-[data]
+write_scratch_recipe "$T/src/recipe.toml" vm 1.0 "raw qcow2 vmdk vhd vhdx gce ova" '[data]
 size = "32M"
 mountpoint = "/var/lib/app"
 seed = "seed"
 [vm]
 cpus = 3
-memory = "1536M"
-[output]
-formats = ["raw", "qcow2", "vmdk", "vhd", "vhdx", "gce", "ova"]
-TOML
-chmod -R a+rX "$T/src"
-mkdir -p "$T/out" "$T/out2" && chown 65534:65534 "$T/out"
-as_nobody "$KILN" build "$T/src/recipe.toml" -o "$T/out" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q -j 2
+memory = "1536M"'
+build_as_nobody "$T/src/recipe.toml" "$T/out" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q -j 2
+mkdir -p "$T/out2"
 "$KILN" build "$T/src/recipe.toml" -o "$T/out2" --key "$T/keys/kiln.key" --cert "$T/keys/kiln.crt" -q -j 1
 o="$T/out"; raw="$o/vm_1.0.raw"
 names="vm_1.0.raw vm_1.0.bmap vm_1.0.qcow2 vm_1.0.vmdk vm_1.0.vhd vm_1.0.vhdx vm_1.0.gce.tar.gz vm_1.0.ova"
