@@ -23,23 +23,16 @@ oci::OciOptions OciOptionsFor(const recipe::Recipe& r, std::int64_t source_date_
 }
 
 sources::DebianBaseSpec DebianBaseFor(const recipe::Recipe& r) {
-  const recipe::BaseSection& b = r.base;
-  std::vector<std::string> packages = b.packages;
+  sources::DebianBaseSpec spec;
+  static_cast<DebianSelection&>(spec) = r.base;
   if (r.update) {
     // The update agent's runtime and systemd-bless-boot, unless the recipe lists them.
-    for (const std::string& p : UpdateRuntimePackages(b.suite))
-      if (std::find(packages.begin(), packages.end(), p) == packages.end()) packages.push_back(p);
+    for (const std::string& p : UpdateRuntimePackages(r.base.suite))
+      if (std::find(spec.packages.begin(), spec.packages.end(), p) == spec.packages.end()) spec.packages.push_back(p);
   }
-  return {b.suite,
-          b.variant,
-          std::move(packages),
-          b.components,
-          b.mirror,
-          b.apt,
-          r.image.architecture,
-          r.boot.loader != recipe::BootLoader::kNone,
-          b.snapshot,
-          b.snapshot_mirror};
+  spec.architecture = r.image.architecture;
+  spec.boot_initrd = r.boot.loader != recipe::BootLoader::kNone;
+  return spec;
 }
 
 }  // namespace kiln::pipeline

@@ -60,9 +60,15 @@ TEST(DebianBaseFor, CarriesTheBaseTheArchitectureAndWhetherItBoots) {
   r.base.components = {"main", "contrib"};
   r.base.mirror = "file:///mirror";
   r.base.apt = {{"Acquire::Retries=3"}, {"/k.gpg"}};
-  EXPECT_EQ(DebianBaseFor(r), (sources::DebianBaseSpec{"trixie", "apt", {"systemd"}, {"main", "contrib"}, "file:///mirror",
-                                                        {{"Acquire::Retries=3"}, {"/k.gpg"}}, Architecture::kArm64, false,
-                                                        "", kDefaultSnapshotMirror}));
+  sources::DebianBaseSpec want;
+  want.suite = "trixie";
+  want.variant = "apt";
+  want.packages = {"systemd"};
+  want.components = {"main", "contrib"};
+  want.mirror = "file:///mirror";
+  want.apt = {{"Acquire::Retries=3"}, {"/k.gpg"}};
+  want.architecture = Architecture::kArm64;
+  EXPECT_EQ(DebianBaseFor(r), want);
   r.boot.loader = recipe::BootLoader::kSystemdBoot;
   EXPECT_TRUE(DebianBaseFor(r).boot_initrd);
   r.base.snapshot = "20240101T000000Z";

@@ -12,10 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "builder/common/apt_settings.h"
+#include "builder/common/debian_selection.h"
 #include "builder/common/architecture.h"
 #include "builder/common/compression.h"
-#include "builder/common/debian_snapshot.h"
 #include "builder/common/source_pos.h"
 #include "builder/oci/oci_options.h"
 #include "builder/tree/accounts.h"
@@ -44,21 +43,13 @@ struct ImageSection {
 
 enum class BaseType { kScratch, kTarball, kDebian, kImage };
 
-struct BaseSection {
+// The Debian fields (suite, variant, packages, ...; DebianSelection) apply to type "debian".
+struct BaseSection : DebianSelection {
   BaseType type = BaseType::kScratch;
   // tarball / image: a path (resolved against the recipe directory) or an URL, as written.
   std::string source;
   bool source_is_url = false;
   std::string sha256;  // lowercase hex, empty when not given
-  // debian
-  std::string suite = "bookworm";
-  std::string variant = "minbase";
-  std::vector<std::string> packages;
-  std::vector<std::string> components = {"main"};
-  std::string mirror = "http://deb.debian.org/debian";
-  AptSettings apt;
-  std::string snapshot;  // "YYYYMMDDTHHMMSSZ": packages from the archive as it was then; empty: none
-  std::string snapshot_mirror = kDefaultSnapshotMirror;  // base URL of the snapshot service
   SourcePos pos;
   bool operator==(const BaseSection&) const = default;
 };

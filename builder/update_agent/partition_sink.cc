@@ -64,13 +64,13 @@ Status PartitionSink::WriteContent(const void* data, std::size_t size) {
     return MakeError(ErrorCode::kIntegrity, what_ + " does not fit its partition of " + std::to_string(capacity_) + " bytes");
   if (tree_) KILN_TRY(CheckBlocks(static_cast<const char*>(data), size));
   KILN_TRY(WriteAt(fd_, offset_ + content_size_, std::string_view(static_cast<const char*>(data), size)));
-  content_.Update(data, size);
+  if (digests_) content_.Update(data, size);
   content_size_ += size;
   return OkStatus();
 }
 
 Status PartitionSink::Write(std::string_view bytes) {
-  served_.Update(bytes.data(), bytes.size());
+  if (digests_) served_.Update(bytes.data(), bytes.size());
   served_size_ += bytes.size();
   if (!zstd_) return WriteContent(bytes.data(), bytes.size());
   ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
