@@ -2,6 +2,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -93,6 +95,7 @@ class StreamServer : public ::testing::Test {
     ASSERT_TRUE(WriteFile(root_ / "sub" / "file.bin", "0123456789").ok());
     ASSERT_TRUE(WriteFile(tmp_.path() / "secret", "outside").ok());
     fs::create_symlink(tmp_.path() / "secret", root_ / "link");
+    fs::create_symlink(tmp_.path(), root_ / "dirlink");
   }
   TempDir tmp_;
   fs::path root_;
@@ -120,6 +123,11 @@ TEST_F(StreamServer, NothingOutsideTheDirectory) {
   EXPECT_TRUE(Exchange(root_, "GET / HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
   EXPECT_TRUE(Exchange(root_, "GET /../secret HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400"));
   EXPECT_TRUE(Exchange(root_, "GET /missing HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
+  // A symlinked directory on the way, absolute and encoded forms.
+  EXPECT_TRUE(Exchange(root_, "GET /dirlink/secret HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
+  EXPECT_TRUE(Exchange(root_, "GET //etc/passwd HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400"));
+  EXPECT_TRUE(Exchange(root_, "GET /%2e%2e/secret HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400"));
+  EXPECT_TRUE(Exchange(root_, "GET /sub/..%2fsecret HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400"));
 }
 
 TEST_F(StreamServer, UnsatisfiableRange) {
@@ -140,6 +148,36 @@ TEST_F(StreamServer, IncompleteRequestTimesOut) {
   ssize_t n = ::read(sv[0], buf, sizeof buf - 1);
   EXPECT_GT(n, 0);
   EXPECT_TRUE(std::string(buf).starts_with("HTTP/1.1 400"));
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+// Audit regression (slowloris): the timeout applied to each byte, so a client sending one
+// byte now and then held the server for up to kMaxRequestHead timeouts.
+TEST_F(StreamServer, ADribblingClientTimesOutForTheWholeHead) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  std::atomic<bool> stop{false};
+  std::thread client([&] {
+    const std::string head = "GET /sub/file.bin HTTP/1.1\r\nX: ";
+    ASSERT_EQ(::write(sv[0], head.data(), head.size()), static_cast<ssize_t>(head.size()));
+    for (int i = 0; i < 100 && !stop; ++i) {  // at most 3 s
+      if (::write(sv[0], "a", 1) != 1) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+  });
+  ServeOptions o;
+  o.read_timeout = std::chrono::milliseconds(300);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ServeOneRequest(sv[1], sv[1], root_, o).ok());
+  const auto took = std::chrono::steady_clock::now() - start;
+  stop = true;
+  client.join();
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+  ::shutdown(sv[1], SHUT_WR);
+  char buf[64] = {};
+  EXPECT_GT(::read(sv[0], buf, sizeof buf - 1), 0);
+  EXPECT_TRUE(std::string(buf).starts_with("HTTP/1.1 400")) << buf;
   ::close(sv[0]);
   ::close(sv[1]);
 }

@@ -29,13 +29,18 @@ std::string Head(int status, const char* reason, std::uint64_t length, const std
          "\r\nAccept-Ranges: bytes\r\nConnection: close\r\n" + extra + "\r\n";
 }
 
-// Reads up to the blank line ending the head, bounded in size and time.
+// Reads up to the blank line ending the head, bounded in size and time. The timeout is for
+// the whole head, not per byte: a client sending a byte now and then (slowloris) would
+// otherwise hold the connection for kMaxRequestHead timeouts.
 Result<std::string> ReadHead(int fd, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string head;
   char c = 0;
   while (head.size() <= kMaxRequestHead) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return MakeError(ErrorCode::kInput, "no complete request within the timeout");
     struct pollfd p {fd, POLLIN, 0};
-    int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    int r = ::poll(&p, 1, static_cast<int>(left.count()));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return MakeError(ErrorCode::kInput, "no complete request within the timeout");
     // One byte at a time: the stream is only ours up to the end of the head, and heads are small.
