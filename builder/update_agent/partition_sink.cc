@@ -101,9 +101,12 @@ Status ZeroRange(int fd, std::uint64_t offset, std::uint64_t size) {
   return OkStatus();
 }
 
-Result<Digest> HashRange(int fd, std::uint64_t offset, std::uint64_t size) {
-  // Drop cached pages of the range so the read-back comes from the medium where possible.
+void DropCachedPages(int fd, std::uint64_t offset, std::uint64_t size) {
   ::posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(size), POSIX_FADV_DONTNEED);
+}
+
+Result<Digest> HashRange(int fd, std::uint64_t offset, std::uint64_t size) {
+  DropCachedPages(fd, offset, size);
   std::vector<char> buf(1 << 20);
   Sha256 h;
   for (std::uint64_t done = 0; done < size;) {

@@ -60,6 +60,8 @@ class PartitionSink : public transfer::DownloadSink {
 
 // sha256 of [offset, offset + size) of fd, read back after the writes were synced.
 Result<Digest> HashRange(int fd, std::uint64_t offset, std::uint64_t size);
+// Drops the cached pages of a range, so that the next read comes from the medium where possible.
+void DropCachedPages(int fd, std::uint64_t offset, std::uint64_t size);
 // Writes zeros over [offset, offset + size).
 Status ZeroRange(int fd, std::uint64_t offset, std::uint64_t size);
 // pwrite of all of data at offset.

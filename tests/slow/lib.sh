@@ -113,6 +113,15 @@ mkdir -p "$state"
 step=$(cat "$state/step" 2>/dev/null || echo 0)
 ch=http://10.0.2.100
 status_line() { kiln-update status --json | tr -d '\n' | sed 's/  */ /g'; }
+# agent LOG ARGS...: runs kiln-update ARGS with each line it prints stamped with the uptime, into
+# LOG; succeeds when it did. agent_said LOG: its steps in one line; agent_error LOG: its last word.
+agent() {
+  log=$1; shift
+  { kiln-update "$@" 2>&1; echo "exit status $?"; } | while IFS= read -r l; do echo "[$(cut -d' ' -f1 /proc/uptime)] $l"; done > "$log"
+  grep -q "] exit status 0$" "$log"
+}
+agent_said() { tr '\n' ' ' < "$1"; }
+agent_error() { grep -v "] exit status" "$1" | tail -1; }
 say "boot: version=$IMAGE_VERSION step=$step status=$(status_line)"
 say "data: $(cat "$state/data" 2>/dev/null || echo none)"
 case "$IMAGE_VERSION:$step" in
@@ -122,15 +131,15 @@ case "$IMAGE_VERSION:$step" in
     fi
     echo "written by 1.0.0" > "$state/data"
     echo 1 > "$state/step"; sync
-    if kiln-update update --channel "$ch/c2/" > /run/update.log 2>&1; then say "updated to 1.1.0"; else say "update failed: $(tail -3 /run/update.log | tr '\n' ' ')"; fi
+    if agent /run/update.log update --channel "$ch/c2/"; then say "updated to 1.1.0: $(agent_said /run/update.log)"; else say "update failed: $(agent_said /run/update.log)"; fi
     systemctl reboot ;;
   1.1.0:1)
     say "running 1.1.0"
-    if kiln-update update --channel "$ch/other-signer/" > /run/u1.log 2>&1; then say "other signer: ACCEPTED"; else say "other signer: refused: $(tail -1 /run/u1.log)"; fi
-    if kiln-update update --channel "$ch/flipped/" > /run/u2.log 2>&1; then say "flipped byte: ACCEPTED"; else say "flipped byte: refused: $(tail -1 /run/u2.log)"; fi
+    if agent /run/u1.log update --channel "$ch/other-signer/"; then say "other signer: ACCEPTED"; else say "other signer: refused: $(agent_error /run/u1.log)"; fi
+    if agent /run/u2.log update --channel "$ch/flipped/"; then say "flipped byte: ACCEPTED"; else say "flipped byte: refused: $(agent_error /run/u2.log) (steps: $(agent_said /run/u2.log))"; fi
     say "after refusals: $(status_line)"
     echo 2 > "$state/step"; sync
-    kiln-update update --channel "$ch/c3/" > /run/u3.log 2>&1 &
+    agent /run/u3.log update --channel "$ch/c3/" &
     # Cut the power once the agent is writing the root into the inactive slot.
     for i in $(seq 1 600); do grep -q "downloading" /run/u3.log 2>/dev/null && break; sleep 0.5; done
     sleep 20
@@ -139,7 +148,7 @@ case "$IMAGE_VERSION:$step" in
   1.1.0:2)
     say "still 1.1.0 after the power cut: $(status_line)"
     echo 3 > "$state/step"; sync
-    if kiln-update update --channel "$ch/c3/" > /run/update.log 2>&1; then say "updated to 1.2.0"; else say "update failed: $(tail -3 /run/update.log | tr '\n' ' ')"; fi
+    if agent /run/update.log update --channel "$ch/c3/"; then say "updated to 1.2.0: $(agent_said /run/update.log)"; else say "update failed: $(agent_said /run/update.log)"; fi
     systemctl reboot ;;
   1.1.0:3)
     say "back on 1.1.0 by itself: $(status_line)"
