@@ -37,7 +37,8 @@ Result<std::string> ReadHead(int fd, std::chrono::milliseconds timeout) {
   std::string head;
   char c = 0;
   while (head.size() <= kMaxRequestHead) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return MakeError(ErrorCode::kInput, "no complete request within the timeout");
     struct pollfd p {fd, POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(left.count()));

@@ -239,13 +239,14 @@ TEST_F(PublishTest, RefusesAnIndexAnotherKeySignedUnlessAllowed) {
 // hand-edited channel would (WriteIndexJson refuses such indexes, so the JSON is edited).
 void RewriteIndex(const fs::path& channel, const std::string& from, const std::string& to,
                   const signing::GeneratedKey& key) {
-  std::string json = channel::WriteIndexJson(*channel::VerifyIndex(*ReadFile(channel / "index.p7s"),
-                                                                   testkeys::RsaKey().certificate))
-                         .value();
+  std::string json =
+      channel::WriteIndexJson(*channel::VerifyIndex(*ReadFile(channel / "index.p7s"), testkeys::RsaKey().certificate))
+          .value();
   const std::size_t at = json.find(from);
   ASSERT_NE(at, std::string::npos) << json;
   json.replace(at, from.size(), to);
-  ASSERT_TRUE(WriteFile(channel / "index.p7s", signing::SignPkcs7Attached(json, key.key, key.certificate).value()).ok());
+  ASSERT_TRUE(
+      WriteFile(channel / "index.p7s", signing::SignPkcs7Attached(json, key.key, key.certificate).value()).ok());
 }
 
 // Audit regression: a foreign channel whose index names index.p7s as a payload made pruning
