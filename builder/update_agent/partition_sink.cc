@@ -30,13 +30,39 @@ Status PartitionSink::Restart() {
   served_.Reset();
   content_.Reset();
   frame_open_ = false;
+  partial_block_.clear();
+  next_block_ = 0;
   if (zstd_) ZSTD_DCtx_reset(zstd_.get(), ZSTD_reset_session_only);
+  return OkStatus();
+}
+
+Status PartitionSink::CheckBlock(const char* block) {
+  const std::uint64_t index = next_block_++;
+  if (index >= tree_->data_blocks() || tree_->BlockMatches(index, block)) return OkStatus();
+  return MakeError(ErrorCode::kIntegrity, what_ + ": block " + std::to_string(index) + " (byte " +
+                                              std::to_string(index * verity::kBlockSize) +
+                                              ") does not match the signed verity tree; the download stops there");
+}
+
+Status PartitionSink::CheckBlocks(const char* data, std::size_t size) {
+  if (!partial_block_.empty()) {
+    const std::size_t take = std::min(size, verity::kBlockSize - partial_block_.size());
+    partial_block_.append(data, take);
+    data += take;
+    size -= take;
+    if (partial_block_.size() < verity::kBlockSize) return OkStatus();
+    KILN_TRY(CheckBlock(partial_block_.data()));
+    partial_block_.clear();
+  }
+  for (; size >= verity::kBlockSize; data += verity::kBlockSize, size -= verity::kBlockSize) KILN_TRY(CheckBlock(data));
+  partial_block_.assign(data, size);
   return OkStatus();
 }
 
 Status PartitionSink::WriteContent(const void* data, std::size_t size) {
   if (size > capacity_ - content_size_)
     return MakeError(ErrorCode::kIntegrity, what_ + " does not fit its partition of " + std::to_string(capacity_) + " bytes");
+  if (tree_) KILN_TRY(CheckBlocks(static_cast<const char*>(data), size));
   KILN_TRY(WriteAt(fd_, offset_ + content_size_, std::string_view(static_cast<const char*>(data), size)));
   content_.Update(data, size);
   content_size_ += size;

@@ -15,6 +15,7 @@
 #include "builder/common/result.h"
 #include "builder/common/sha256.h"
 #include "builder/transfer/download.h"
+#include "builder/verity/verity_check.h"
 
 namespace kiln::update_agent {
 
@@ -31,6 +32,11 @@ class PartitionSink : public transfer::DownloadSink {
   static Result<PartitionSink> Create(int fd, std::uint64_t offset, std::uint64_t capacity, bool zstd,
                                       std::string what);
 
+  // From now on every whole 4 KiB block of the content is checked against `tree` (already
+  // checked against the signed root hash) before it is written: a bad byte stops the download at
+  // its block, not after the whole payload. Blocks past the tree's data are not checked here.
+  void CheckBlocksAgainst(const verity::CheckedTree* tree) { tree_ = tree; }
+
   Status Restart() override;
   Status Write(std::string_view bytes) override;
   // Ends the payload: a zstd stream must end at the end of a frame.
@@ -44,6 +50,8 @@ class PartitionSink : public transfer::DownloadSink {
  private:
   PartitionSink() = default;
   Status WriteContent(const void* data, std::size_t size);
+  Status CheckBlocks(const char* data, std::size_t size);
+  Status CheckBlock(const char* block);
 
   int fd_ = -1;
   std::uint64_t offset_ = 0;
@@ -56,6 +64,9 @@ class PartitionSink : public transfer::DownloadSink {
   std::uint64_t content_size_ = 0;
   Sha256 served_;
   Sha256 content_;
+  const verity::CheckedTree* tree_ = nullptr;
+  std::string partial_block_;  // the start of a block not yet complete
+  std::uint64_t next_block_ = 0;
 };
 
 // sha256 of [offset, offset + size) of fd, read back after the writes were synced.

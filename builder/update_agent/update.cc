@@ -40,12 +40,14 @@ Error Mismatch(const std::string& what, const std::string& expected, const std::
 // Streams one channel file into a partition and checks what was served and what was written.
 Status WritePayload(SystemState& s, const ChannelOptions& copts, const std::string& base_url, const ChannelFile& file,
                     const disk::Partition& part, bool zstd, std::uint64_t content_size,
-                    const std::string& content_sha256, bool zero_tail) {
+                    const std::string& content_sha256, bool zero_tail,
+                    const verity::CheckedTree* tree = nullptr) {
   const std::string what = file.path;
   if (content_size > part.size)
     return MakeError(ErrorCode::kInput, what + " holds " + std::to_string(content_size) + " bytes, its partition " +
                                             std::to_string(part.size));
   KILN_ASSIGN_OR_RETURN(PartitionSink sink, PartitionSink::Create(s.disk.get(), part.offset, part.size, zstd, what));
+  sink.CheckBlocksAgainst(tree);
   if (copts.report) copts.report("downloading " + what + " (" + std::to_string(file.size) + " bytes)");
   KILN_TRY(transfer::Download(ChannelFileUrl(base_url, file.path), 0, sink, DownloadOptionsFor(copts, file.size)));
   KILN_TRY(sink.Finish());
@@ -138,17 +140,28 @@ Status WriteSlot(SystemState& s, const slots::SlotPartitions& parts, const Chann
   const disk::Partition verity = s.layout.partitions.at(parts.verity);
   const disk::Partition signature = s.layout.partitions.at(parts.signature);
   const bool zstd = v.root.compression == channel::kCompressionZstd;
-  KILN_TRY(WritePayload(s, copts, base_url, v.root, root, zstd, v.root.content_size, v.root.content_sha256, false));
+  // The small signed parts first: the verity tree, once written, read back and checked against
+  // the signed root hash, judges every block of the root as it arrives, so a bad byte stops
+  // the download there instead of after the whole root.
   KILN_TRY(WritePayload(s, copts, base_url, v.verity, verity, false, v.verity.size, v.verity.sha256, false));
   KILN_TRY(WritePayload(s, copts, base_url, v.signature, signature, false, v.signature.size, v.signature.sha256, true));
+  if (::fsync(s.disk.get()) != 0)
+    return MakeError(ErrorCode::kIo, "cannot sync " + s.disk_path.string() + ": " + std::strerror(errno));
+  KILN_TRY(ReadBack(s, v.verity.path, verity, v.verity.size, v.verity.sha256));
+  KILN_TRY(ReadBack(s, v.signature.path, signature, v.signature.size, v.signature.sha256));
+  verity::CheckedTree tree;
+  KILN_ASSIGN_OR_RETURN(verity::VerityCheck tree_check,
+                        verity::LoadCheckedTree(s.disk.get(), verity.offset, v.verity.size, root.size, root_hash, &tree));
+  if (!tree_check.ok)
+    return MakeError(ErrorCode::kIntegrity, v.verity.path + " does not verify against root hash " + v.root_hash + ": " +
+                                                tree_check.message);
+  KILN_TRY(WritePayload(s, copts, base_url, v.root, root, zstd, v.root.content_size, v.root.content_sha256, false, &tree));
   if (::fsync(s.disk.get()) != 0)
     return MakeError(ErrorCode::kIo, "cannot sync " + s.disk_path.string() + ": " + std::strerror(errno));
   if (copts.report) copts.report("reading the slot back");
   // The root is read back by the verity check below: every data block against the tree, the
   // tree against the signed root hash. A separate digest pass over it would only repeat that
   // (and costs minutes on a slow machine).
-  KILN_TRY(ReadBack(s, v.verity.path, verity, v.verity.size, v.verity.sha256));
-  KILN_TRY(ReadBack(s, v.signature.path, signature, v.signature.size, v.signature.sha256));
   KILN_ASSIGN_OR_RETURN(std::string sig_json, ReadRange(s.disk.get(), signature.offset, v.signature.size));
   KILN_TRY(CheckSignatureRootHash(sig_json, v.root_hash));
   DropCachedPages(s.disk.get(), root.offset, v.root.content_size);

@@ -29,9 +29,17 @@ Digest StoredDigest(const std::string& tree, std::uint64_t level_block, std::uin
 
 }  // namespace
 
-Result<VerityCheck> CheckVerity(int data_fd, std::uint64_t data_off, std::uint64_t data_size,
-                                int hash_fd, std::uint64_t hash_off, std::uint64_t hash_size,
-                                const Digest& root_hash, unsigned jobs) {
+bool CheckedTree::BlockMatches(std::uint64_t index, const void* block) const {
+  return index < data_blocks() && SaltedDigest(superblock_.salt, block, kBlockSize) == Leaf(index);
+}
+
+Digest CheckedTree::Leaf(std::uint64_t index) const {
+  if (geometry_.level_blocks.empty()) return root_hash_;  // one data block: it is the root
+  return StoredDigest(tree_, geometry_.level_start[0], index);
+}
+
+Result<VerityCheck> LoadCheckedTree(int hash_fd, std::uint64_t hash_off, std::uint64_t hash_size,
+                                    std::uint64_t data_capacity, const Digest& root_hash, CheckedTree* out) {
   if (hash_size < kBlockSize)
     return Fault(VerityFault::kSuperblock,
                  "verity superblock: hash device is " + std::to_string(hash_size) +
@@ -41,11 +49,11 @@ Result<VerityCheck> CheckVerity(int data_fd, std::uint64_t data_off, std::uint64
   Result<VeritySuperblock> sb = DecodeSuperblock(head);
   if (!sb.ok()) return Fault(VerityFault::kSuperblock, sb.error().message);
 
-  std::uint64_t data_capacity = data_size / kBlockSize;
-  if (sb->data_blocks > data_capacity)
+  std::uint64_t data_capacity_blocks = data_capacity / kBlockSize;
+  if (sb->data_blocks > data_capacity_blocks)
     return Fault(VerityFault::kSuperblock,
                  "verity superblock: data_blocks is " + std::to_string(sb->data_blocks) +
-                     " but the data device holds only " + std::to_string(data_capacity) +
+                     " but the data device holds only " + std::to_string(data_capacity_blocks) +
                      " blocks");
   TreeGeometry g = ComputeGeometry(sb->data_blocks);
   if (hash_size < g.DeviceSize())
@@ -82,14 +90,28 @@ Result<VerityCheck> CheckVerity(int data_fd, std::uint64_t data_off, std::uint64
                      static_cast<int>(child), i);
     }
   }
+  out->superblock_ = std::move(*sb);
+  out->geometry_ = std::move(g);
+  out->tree_ = std::move(tree);
+  out->root_hash_ = root_hash;
+  VerityCheck ok;
+  ok.ok = true;
+  return ok;
+}
 
+Result<VerityCheck> CheckVerity(int data_fd, std::uint64_t data_off, std::uint64_t data_size,
+                                int hash_fd, std::uint64_t hash_off, std::uint64_t hash_size,
+                                const Digest& root_hash, unsigned jobs) {
+  CheckedTree tree;
+  KILN_ASSIGN_OR_RETURN(VerityCheck loaded, LoadCheckedTree(hash_fd, hash_off, hash_size, data_size, root_hash, &tree));
+  if (!loaded.ok) return loaded;
   KILN_ASSIGN_OR_RETURN(std::vector<Digest> leaves,
-                        HashDataBlocks(data_fd, data_off, sb->data_blocks, sb->salt, jobs,
+                        HashDataBlocks(data_fd, data_off, tree.data_blocks(), tree.superblock().salt, jobs,
                                        "verity data device"));
+  const bool single_block = tree.data_blocks() == 1 && ComputeGeometry(1).level_blocks.empty();
   for (std::uint64_t i = 0; i < leaves.size(); ++i) {
-    Digest expected = levels == 0 ? root_hash : StoredDigest(tree, g.level_start[0], i);
-    if (leaves[i] != expected) {
-      if (levels == 0)
+    if (leaves[i] != tree.Leaf(i)) {
+      if (single_block)
         return Fault(VerityFault::kRootHash,
                      "root hash mismatch: the single data block digests to " +
                          ToHex(leaves[i]) + ", expected " + ToHex(root_hash));

@@ -9,6 +9,7 @@
 
 #include "builder/common/result.h"
 #include "builder/common/sha256.h"
+#include "builder/verity/verity_format.h"
 
 namespace kiln::verity {
 
@@ -27,6 +28,35 @@ struct VerityCheck {
   int level = -1;           // kHashBlock: tree level (0 holds the data blocks' digests)
   std::uint64_t index = 0;  // kHashBlock: block within the level; kDataBlock: data block
 };
+
+// A hash device's superblock and tree, read whole and checked top-down against a root hash:
+// each stored level is trusted only once its parent is. Its leaves then judge data blocks one at
+// a time, e.g. while a root is being written (kiln-update refuses a bad block as it arrives).
+class CheckedTree {
+ public:
+  const VeritySuperblock& superblock() const { return superblock_; }
+  std::uint64_t data_blocks() const { return superblock_.data_blocks; }
+  // Whether data block `index` (< data_blocks(), kBlockSize bytes at `block`) is the one the
+  // tree names.
+  bool BlockMatches(std::uint64_t index, const void* block) const;
+  // The digest data block `index` must have.
+  Digest Leaf(std::uint64_t index) const;
+
+ private:
+  friend Result<VerityCheck> LoadCheckedTree(int, std::uint64_t, std::uint64_t, std::uint64_t, const Digest&,
+                                             CheckedTree*);
+  VeritySuperblock superblock_;
+  TreeGeometry geometry_;
+  std::string tree_;  // the hash blocks after the superblock block
+  Digest root_hash_{};
+};
+
+// Reads the hash device (hash_size bytes at hash_off of hash_fd) and checks its superblock
+// (against a data device of data_capacity bytes) and its tree against root_hash. Integrity
+// problems are reported in the returned VerityCheck (ok = false); when ok, *out holds the tree.
+// An Error means the device could not be read.
+Result<VerityCheck> LoadCheckedTree(int hash_fd, std::uint64_t hash_off, std::uint64_t hash_size,
+                                    std::uint64_t data_capacity, const Digest& root_hash, CheckedTree* out);
 
 // Checks the data device (data_size bytes at data_off of data_fd) against the hash device
 // (hash_size bytes at hash_off of hash_fd) and root_hash. Integrity problems are reported in

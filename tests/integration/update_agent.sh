@@ -104,6 +104,8 @@ publish good "$TESTDATA/rsa.key" "$TESTDATA/rsa.crt"
 publish otherkey "$TESTDATA/other_rsa.key" "$TESTDATA/other_rsa.crt"
 publish tampered "$TESTDATA/rsa.key" "$TESTDATA/rsa.crt"
 flip_byte "$W/tampered/${IMAGE}_2.0.root.squashfs.zst" 100000
+publish tampered-tree "$TESTDATA/rsa.key" "$TESTDATA/rsa.crt"
+flip_byte "$W/tampered-tree/${IMAGE}_2.0.root.verity" 8192
 
 python3 "$(dirname "$0")/update_agent/channel_server.py" "$W" "$T/port" &
 server=$!
@@ -150,12 +152,19 @@ pass "status --json, check (0: newer), rollback refused while slot B is empty"
 
 # --- refusals: a flipped payload byte, an index signed by another key ---------------------------
 expect_exit 1 agent update --channel "$URL/tampered/"
-grep -q "sha256\|zstd" "$T/stderr" || fail "tampered payload: $(cat "$T/stderr")"
+# Each block of the root is checked against the signed verity tree as it arrives: the refusal
+# names the block, long before the end of the payload (or zstd notices first).
+grep -q "does not match the signed verity tree\|zstd" "$T/stderr" || fail "tampered payload: $(cat "$T/stderr")"
 assert_untouched "tampered payload"
+# A flipped byte in the verity tree: refused before any byte of the root is downloaded.
+expect_exit 1 agent update --channel "$URL/tampered-tree/"
+grep -q "root.verity does not verify against root hash\|root.verity sha256" "$T/stderr" || fail "tampered tree: $(cat "$T/stderr")"
+grep -q "downloading ${IMAGE}_2.0.root.squashfs" "$T/stderr" && fail "the root was downloaded after a bad tree: $(cat "$T/stderr")"
+assert_untouched "tampered verity tree"
 expect_exit 1 agent update --channel "$URL/otherkey/"
 grep -qi "sign\|certificate" "$T/stderr" || fail "other key: $(cat "$T/stderr")"
 assert_untouched "index signed by another key"
-pass "a flipped payload byte and an index signed by another key are refused; slot B stays _empty, no entry, slot A unchanged"
+pass "a flipped root byte (at its block), a flipped verity byte (before the root) and an index signed by another key are refused; slot B stays _empty, no entry, slot A unchanged"
 
 # --- a killed update leaves slot B _empty and no entry; the next one starts over -----------------
 echo "good/${IMAGE}_2.0.root.squashfs.zst" >"$W/.stall"

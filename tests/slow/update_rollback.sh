@@ -32,7 +32,9 @@ openssl cms -sign -nodetach -binary -outform DER -in "$T/index.json" -signer "$F
   -inkey "$F/otherkeys/kiln.key" -out "$ch/other-signer/index.p7s"
 publish "$F/v3" "$ch/flipped"
 root_payload=$(ls "$ch/flipped"/*.root.squashfs*)
-flip_byte "$root_payload" $(( $(stat -c %s "$root_payload") / 2 ))
+# 4 MiB in: the agent checks each block of the root against the signed verity tree as it arrives,
+# so the refusal comes there, not after the whole payload.
+flip_byte "$root_payload" $(( 4 * 1048576 ))
 pass "published: $(ls "$ch/c3" | tr '\n' ' ')"
 
 # The disk: 1.0.0 written by `kiln flash` through its block map to a file 256 MiB larger than
