@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -178,6 +179,39 @@ TEST_F(StreamServer, ADribblingClientTimesOutForTheWholeHead) {
   char buf[64] = {};
   EXPECT_GT(::read(sv[0], buf, sizeof buf - 1), 0);
   EXPECT_TRUE(std::string(buf).starts_with("HTTP/1.1 400")) << buf;
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+// Audit regression: a client that sent its request and then stopped reading held the server
+// (one host process per guest connection) in a blocking write forever.
+TEST_F(StreamServer, AClientThatStopsReadingTimesOut) {
+  ASSERT_TRUE(WriteFile(root_ / "big.bin", std::string(8u << 20, 'b')).ok());
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  const std::string request = "GET /big.bin HTTP/1.1\r\n\r\n";
+  ASSERT_EQ(::write(sv[0], request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  ServeOptions o;
+  o.write_timeout = std::chrono::milliseconds(200);
+  std::atomic<bool> done{false};
+  bool ok = true;
+  std::thread server([&] {
+    ok = ServeOneRequest(sv[1], sv[1], root_, o).ok();
+    done = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (!done && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool timed_out = done;
+  // A server still writing (without the fix) is released by reading what it sends.
+  char buf[1 << 16];
+  while (!done) {
+    pollfd p = {sv[0], POLLIN, 0};
+    if (::poll(&p, 1, 10) > 0 && ::read(sv[0], buf, sizeof buf) <= 0) break;
+  }
+  server.join();
+  EXPECT_TRUE(timed_out) << "the server was still writing after 3 s";
+  EXPECT_FALSE(ok);
   ::close(sv[0]);
   ::close(sv[1]);
 }
