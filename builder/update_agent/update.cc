@@ -98,15 +98,17 @@ Result<std::string> ReadRange(int fd, std::uint64_t offset, std::uint64_t size) 
 // The version names a boot entry and three GPT labels. Index versions may hold '+' (recipe
 // versions do), which the loader and systemd-bless-boot read as a tries counter: "1.0+3"
 // would be installed as NAME_1.0+3+2.efi and blessed into NAME_1.0+3.efi, an entry of
-// version "1.0" with 3 tries. Such a version, or one too long for a label, is refused here,
-// before a byte changes, rather than after the slot was written.
+// version "1.0" with 3 tries. '_' splits a slot label ("app_2_0" reads as image "app_2").
+// Such a version, or one too long for a label, is refused here, before a byte changes,
+// rather than after the slot was written.
 Status CheckNames(const SystemState& s, const ChannelVersion& v) {
   const std::string entry = EntryFileName(s.release.image, v.version, s.release.tries);
   const auto parsed = ParseEntryName(entry, s.release.image);
   if (!parsed || parsed->version != v.version)
-    return MakeError(ErrorCode::kInput, "version " + v.version +
-                                            " cannot be a boot entry version (systemd-boot's boot counting reads '+' "
-                                            "as a tries counter); kiln-update does not install it");
+    return MakeError(ErrorCode::kInput,
+                     "version " + v.version +
+                         " cannot name a boot entry and slot labels ('+' reads as a tries counter, '_' "
+                         "splits a label); kiln-update does not install it");
   if (const std::string label = slots::SlotLabel(s.release.image, v.version, slots::SlotPart::kSignature);
       label.size() > slots::kMaxLabelLength)
     return MakeError(ErrorCode::kInput, "version " + v.version + " is too long for the slot's GPT labels ('" + label +

@@ -216,10 +216,11 @@ TEST_F(UpdateTest, AnIndexSignedByAnotherKeyIsRefusedBeforeAnyWrite) {
 
 // Audit regression: index versions the boot entry or the GPT labels cannot carry. "2.0+1"
 // was installed as app_2.0+1+2.efi (blessed into app_2.0+1.efi: version "2.0" with 1 try
-// left); a long version failed only when the labels were written, after the slot.
+// left); "2_0" labelled the slot as image "app_2"; a long version failed only when the labels
+// were written, after the slot.
 TEST_F(UpdateTest, RefusesVersionsNoEntryOrLabelCanNameBeforeAnyWrite) {
   const std::string before = ReadFile(paths_.disk).value();
-  for (const std::string version : {"2.0+1", "2.0+git", "2.0.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
+  for (const std::string version : {"2.0+1", "2.0+git", "2_0", "2.0.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
     MakeVersion(version);
     auto r = Update(paths_, Options());
     ASSERT_FALSE(r.ok()) << version;
