@@ -14,21 +14,16 @@
 #include <string>
 #include <string_view>
 
+#include "builder/common/openssl_ptr.h"
+
 namespace kiln::signing {
 
-template <auto Free>
-struct OpenSslDeleter {
-  template <typename T>
-  void operator()(T* p) const {
-    if (p) Free(p);
-  }
-};
+// OpenSslDeleter and EvpMdCtxPtr come from builder/common/openssl_ptr.h.
 
 using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
 using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
 using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpenSslDeleter<EVP_PKEY_CTX_free>>;
-using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>>;
 using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
 using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<X509_EXTENSION_free>>;
 using X509StorePtr = std::unique_ptr<X509_STORE, OpenSslDeleter<X509_STORE_free>>;

@@ -1,10 +1,9 @@
 #include "builder/bootloader/esp_contents.h"
 
-#include <ctime>
-
 #include "builder/bootloader/uki.h"
 #include "builder/common/files.h"
 #include "builder/common/subprocess.h"
+#include "builder/common/time_format.h"
 #include "builder/tree/content_reader.h"
 #include "builder/tree/entries.h"
 
@@ -30,11 +29,7 @@ Status SignEfiProgram(const fs::path& in, const SecureBootKey& key, const fs::pa
   if (FindProgram("faketime").empty())
     return MakeError(ErrorCode::kBuild, "Secure Boot signing needs faketime (apt-get install faketime) to keep "
                                         "sbsign's signature reproducible");
-  std::time_t t = static_cast<std::time_t>(source_date_epoch);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+  const std::string stamp = FormatUtcDateTime(source_date_epoch);
   ProcessSpec spec;
   // -f with an absolute time freezes the clock; plain `faketime STAMP` only starts it there,
   // and a signing that crosses a second boundary would then stamp a different time.

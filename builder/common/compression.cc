@@ -12,4 +12,14 @@ const char* CompressionName(Compression c) {
   return "unknown";
 }
 
+std::optional<CompressionLevels> CompressionLevelRange(Compression c) {
+  switch (c) {
+    case Compression::kZstd: return CompressionLevels{1, 22};
+    case Compression::kXz: return CompressionLevels{0, 9};
+    case Compression::kGzip: return CompressionLevels{1, 9};
+    case Compression::kLz4: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace kiln

@@ -7,13 +7,13 @@
 #include <fstream>
 #include <vector>
 
+#include "builder/common/openssl_ptr.h"
+#include "builder/common/unique_file.h"
+
 namespace kiln {
 
 struct Sha256::Ctx {
-  struct Free {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  std::unique_ptr<EVP_MD_CTX, Free> md{EVP_MD_CTX_new()};
+  EvpMdCtxPtr md{EVP_MD_CTX_new()};
 };
 
 Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) { Reset(); }
@@ -47,9 +47,9 @@ Digest Sha256Of(const void* data, std::size_t size) {
 Digest Sha256Of(std::string_view data) { return Sha256Of(data.data(), data.size()); }
 
 Result<Digest> Sha256File(const std::filesystem::path& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return MakeError(ErrorCode::kInput, "cannot open " + path.string());
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, &std::fclose);
+  UniqueFile file(std::fopen(path.c_str(), "rb"));
+  if (!file) return MakeError(ErrorCode::kInput, "cannot open " + path.string());
+  std::FILE* f = file.get();
   std::vector<char> buf(1 << 20);
   Sha256 h;
   for (;;) {

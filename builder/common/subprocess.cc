@@ -12,6 +12,7 @@
 #include <set>
 
 #include "builder/common/leftovers.h"
+#include "builder/common/unique_fd.h"
 
 extern char** environ;
 
@@ -37,12 +38,6 @@ fs::path FindProgram(const std::string& name) {
 }
 
 namespace {
-
-struct Fd {
-  int fd = -1;
-  ~Fd() { if (fd >= 0) ::close(fd); }
-  void Close() { if (fd >= 0) ::close(fd); fd = -1; }
-};
 
 // Hands every complete line of `text` from `start` on to `fn` and moves `start` past them.
 void EmitLines(const std::string& text, std::size_t& start,
@@ -84,15 +79,16 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC))
     return MakeError(ErrorCode::kIo, std::string("pipe: ") + std::strerror(errno));
-  Fd in_r{in_pipe[0]}, in_w{in_pipe[1]}, out_r{out_pipe[0]}, out_w{out_pipe[1]},
-      err_r{err_pipe[0]}, err_w{err_pipe[1]};
+  UniqueFd in_r{in_pipe[0]}, in_w{in_pipe[1]}, out_r{out_pipe[0]}, out_w{out_pipe[1]}, err_r{err_pipe[0]},
+      err_w{err_pipe[1]};
 
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in_r.fd, 0);
-  if (spec.capture_stdout) posix_spawn_file_actions_adddup2(&fa, out_w.fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, in_r.get(), 0);
+  if (spec.capture_stdout)
+    posix_spawn_file_actions_adddup2(&fa, out_w.get(), 1);
   else posix_spawn_file_actions_adddup2(&fa, 2, 1);
-  if (!spec.stream_stderr) posix_spawn_file_actions_adddup2(&fa, err_w.fd, 2);
+  if (!spec.stream_stderr) posix_spawn_file_actions_adddup2(&fa, err_w.get(), 2);
   if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, spec.cwd.c_str());
   // The child gets stdin, stdout and stderr only. Descriptors a library left open without
   // O_CLOEXEC (or an LD_PRELOAD such as libfaketime) would otherwise leak into it and push
@@ -105,49 +101,54 @@ Result<ProcessResult> RunProcess(const ProcessSpec& spec) {
   if (rc != 0)
     return MakeError(ErrorCode::kBuild, "cannot start " + prog.string() + ": " + std::strerror(rc));
   RegisterLiveChild(pid);
-  in_r.Close();
-  out_w.Close();
-  err_w.Close();
+  in_r.reset();
+  out_w.reset();
+  err_w.reset();
 
   ProcessResult result;
   std::size_t written = 0;
   std::size_t line_start = 0;  // start of stderr's incomplete last line
-  if (spec.stdin_data.empty()) in_w.Close();
-  else ::fcntl(in_w.fd, F_SETFL, O_NONBLOCK);
+  if (spec.stdin_data.empty())
+    in_w.reset();
+  else
+    ::fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
   char buf[65536];
-  while (out_r.fd >= 0 || err_r.fd >= 0) {
+  while (out_r.get() >= 0 || err_r.get() >= 0) {
     pollfd fds[3];
     int n = 0;
-    if (out_r.fd >= 0) fds[n++] = {out_r.fd, POLLIN, 0};
-    if (err_r.fd >= 0) fds[n++] = {err_r.fd, POLLIN, 0};
-    if (in_w.fd >= 0) fds[n++] = {in_w.fd, POLLOUT, 0};
+    if (out_r.get() >= 0) fds[n++] = {out_r.get(), POLLIN, 0};
+    if (err_r.get() >= 0) fds[n++] = {err_r.get(), POLLIN, 0};
+    if (in_w.get() >= 0) fds[n++] = {in_w.get(), POLLOUT, 0};
     if (::poll(fds, n, -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
     for (int i = 0; i < n; ++i) {
       if (!fds[i].revents) continue;
-      if (fds[i].fd == in_w.fd) {
-        ssize_t w = ::write(in_w.fd, spec.stdin_data.data() + written, spec.stdin_data.size() - written);
+      if (fds[i].fd == in_w.get()) {
+        ssize_t w = ::write(in_w.get(), spec.stdin_data.data() + written, spec.stdin_data.size() - written);
         if (w > 0) written += static_cast<std::size_t>(w);
-        if (w < 0 && errno != EAGAIN) in_w.Close();
-        if (written == spec.stdin_data.size()) in_w.Close();
+        if (w < 0 && errno != EAGAIN) in_w.reset();
+        if (written == spec.stdin_data.size()) in_w.reset();
         continue;
       }
       ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
       if (r <= 0) {
         if (r < 0 && errno == EINTR) continue;
-        if (fds[i].fd == out_r.fd) out_r.Close(); else err_r.Close();
+        if (fds[i].fd == out_r.get())
+          out_r.reset();
+        else
+          err_r.reset();
         continue;
       }
-      const bool is_err = fds[i].fd == err_r.fd;
+      const bool is_err = fds[i].fd == err_r.get();
       (is_err ? result.err : result.out).append(buf, static_cast<std::size_t>(r));
       if (is_err && spec.on_stderr_line) EmitLines(result.err, line_start, spec.on_stderr_line);
     }
   }
   if (spec.on_stderr_line && line_start < result.err.size())
     spec.on_stderr_line(std::string_view(result.err).substr(line_start));
-  in_w.Close();
+  in_w.reset();
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

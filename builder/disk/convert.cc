@@ -11,6 +11,7 @@
 #include "builder/common/files.h"
 #include "builder/common/sha256.h"
 #include "builder/common/subprocess.h"
+#include "builder/common/unique_fd.h"
 #include "builder/disk/image_file.h"
 #include "builder/disk/image_references.h"
 
@@ -39,7 +40,7 @@ Status WriteCid(int fd, const fs::path& path, VmdkDescriptor& d, const std::stri
 // qemu-img picks the CID at random; use the first 32 bits of the SHA-256 of the file with
 // CID=00000000 instead, a content id in the spirit of the field.
 Status FixVmdkCid(const fs::path& path) {
-  ScopedFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
   if (fd.get() < 0) return MakeError(ErrorCode::kIo, "cannot open " + path.string() + ": " + std::strerror(errno));
   KILN_ASSIGN_OR_RETURN(VmdkDescriptor d, ReadVmdkDescriptor(fd.get(), path));
   KILN_TRY(WriteCid(fd.get(), path, d, "00000000"));

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "builder/common/unique_fd.h"
 #include "builder/disk/gpt.h"
 #include "builder/disk/image_file.h"
 #include "builder/disk/image_references.h"
@@ -31,7 +32,7 @@ class ConvertTest : public ::testing::Test {
     l.partitions.push_back({Uuid::Parse("0fc63daf-8483-4772-8e79-3d69d8477de4").value(),
                             Uuid::Parse("11111111-2222-4333-8444-555555555555").value(), "data", kMiB,
                             4 * kMiB, 0});
-    ScopedFd fd(::open(raw_.c_str(), O_RDWR | O_CREAT, 0644));
+    UniqueFd fd(::open(raw_.c_str(), O_RDWR | O_CREAT, 0644));
     ASSERT_TRUE(WriteGpt(fd.get(), l).ok());
     std::string payload(300000, '\0');
     for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7 % 251);

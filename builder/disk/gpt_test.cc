@@ -10,6 +10,7 @@
 #include <zlib.h>
 #include <nlohmann/json.hpp>
 
+#include "builder/common/unique_fd.h"
 #include "builder/disk/image_file.h"
 #include "builder/disk/partition_types.h"
 #include "builder/disk/test_util.h"
@@ -57,17 +58,17 @@ class GptTest : public ::testing::Test {
   }
   void Write(const DiskLayout& l) {
     MakeSparse(image_, l.size_bytes);
-    ScopedFd fd(::open(image_.c_str(), O_RDWR));
+    UniqueFd fd(::open(image_.c_str(), O_RDWR));
     ASSERT_GE(fd.get(), 0);
     Status s = WriteGpt(fd.get(), l);
     ASSERT_TRUE(s.ok()) << s.error().ToString();
   }
   Result<DiskLayout> Read(std::string* note = nullptr) {
-    ScopedFd fd(::open(image_.c_str(), O_RDONLY));
+    UniqueFd fd(::open(image_.c_str(), O_RDONLY));
     return ReadGpt(fd.get(), note);
   }
   void Corrupt(std::uint64_t offset) {
-    ScopedFd fd(::open(image_.c_str(), O_RDWR));
+    UniqueFd fd(::open(image_.c_str(), O_RDWR));
     unsigned char b = 0;
     ASSERT_EQ(::pread(fd.get(), &b, 1, static_cast<off_t>(offset)), 1);
     b ^= 0x5a;
@@ -151,7 +152,7 @@ TEST_F(GptTest, HugeEntryArrayIsRefusedBeforeAllocating) {
   DiskLayout l = SampleLayout();
   Write(l);
   std::filesystem::resize_file(image_, std::uint64_t{1} << 40);  // 1 TiB, sparse
-  ScopedFd fd(::open(image_.c_str(), O_RDWR));
+  UniqueFd fd(::open(image_.c_str(), O_RDWR));
   ASSERT_GE(fd.get(), 0);
   unsigned char h[512];
   ASSERT_EQ(::pread(fd.get(), h, sizeof h, 512), 512);

@@ -6,10 +6,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "builder/common/unique_fd.h"
+
 namespace kiln::disk {
 
 Status EnsureImageSize(const std::filesystem::path& image, std::uint64_t size) {
-  ScopedFd fd(::open(image.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(image.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
   if (fd.get() < 0)
     return MakeError(ErrorCode::kIo, "cannot open " + image.string() + ": " + std::strerror(errno));
   struct stat st {};

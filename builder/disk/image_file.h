@@ -1,8 +1,6 @@
 // Helpers shared by the partition builders (ext4, vfat, convert): the disk image file they
-// write into at an offset, a descriptor owner for raw POSIX I/O, and tool invocations.
+// write into at an offset and tool invocations.
 #pragma once
-
-#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -28,20 +26,5 @@ ProcessSpec ToolSpec(std::vector<std::string> argv, std::map<std::string, std::s
 // would bind a reference to a destroyed temporary.)
 Result<ProcessResult> RunTool(const ProcessSpec& spec, const std::string& context,
                               ErrorCode code = ErrorCode::kBuild);
-
-// Owns a file descriptor for the duration of one function.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ~ScopedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 }  // namespace kiln::disk

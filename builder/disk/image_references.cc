@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/common/text_escape.h"
+#include "builder/common/unique_fd.h"
 #include "builder/disk/image_file.h"
 
 namespace kiln::disk {
@@ -114,7 +115,7 @@ std::string ExternalReferenceInInfo(std::string_view info_json, const fs::path& 
 
 Status CheckSelfContained(const fs::path& image, const std::string& format) {
   if (format == "raw") return OkStatus();
-  ScopedFd fd(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return MakeError(ErrorCode::kInput, "cannot open " + image.string() + ": " + std::strerror(errno));
   if (format == "qcow2") KILN_TRY(CheckQcow2Header(fd.get(), image));
   if (format == "vmdk") KILN_TRY(CheckVmdkDescriptor(fd.get(), image));

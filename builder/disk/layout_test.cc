@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "builder/common/size.h"
+#include "builder/common/unique_fd.h"
 #include "builder/disk/ext4.h"
 #include "builder/disk/vfat.h"
 #include "builder/disk/image_file.h"
@@ -137,7 +138,7 @@ TEST(Layout, PlannedTableIsValidForSfdisk) {
   DiskLayout l = PlanLayout(Inputs()).value();
   auto image = dir.path() / "disk.raw";
   {
-    ScopedFd fd(::open(image.c_str(), O_RDWR | O_CREAT, 0644));
+    UniqueFd fd(::open(image.c_str(), O_RDWR | O_CREAT, 0644));
     ASSERT_TRUE(WriteGpt(fd.get(), l).ok());
   }
   EXPECT_EQ(std::filesystem::file_size(image), l.size_bytes);
@@ -182,7 +183,7 @@ TEST(Layout, FilesystemsInsidePlannedDisk) {
   s = MakeExt4(e);
   ASSERT_TRUE(s.ok()) << s.error().ToString();
   {
-    ScopedFd fd(::open(image.c_str(), O_RDWR));
+    UniqueFd fd(::open(image.c_str(), O_RDWR));
     ASSERT_TRUE(WriteGpt(fd.get(), l).ok());
   }
   int rc = -1;

@@ -34,20 +34,7 @@ Result<registry::PushResult> PushInputArchive(const fs::path& dir, const registr
   for (const auto& f : spec.files)
     if (f.digest != "sha256:" + f.title)
       return MakeError(ErrorCode::kIntegrity, dir.string() + ": blob " + f.title + " does not match its digest (" + f.digest + ")");
-  KILN_ASSIGN_OR_RETURN(registry::RegistryClient client, registry::RegistryClient::Create(ref.registry, opts));
-  KILN_ASSIGN_OR_RETURN(registry::PushedArtifact pushed,
-                        registry::PushArtifact(client, ref.repository, std::move(spec), ref.tag)
-                            .WithContext("pushing " + ref.ToString()));
-  registry::PushResult r;
-  r.reference = ref.ToString();
-  r.tag = ref.tag;
-  r.manifest_digest = pushed.manifest.digest;
-  r.media_type = pushed.manifest.media_type;
-  r.manifest_size = pushed.manifest.size;
-  r.blobs_uploaded = pushed.blobs_uploaded;
-  r.blobs_skipped = pushed.blobs_skipped;
-  r.bytes_uploaded = pushed.bytes_uploaded;
-  return r;
+  return registry::PushArtifactAs(ref, std::move(spec), opts);
 }
 
 Result<ArchivePullResult> PullInputArchive(const registry::Reference& ref, const fs::path& dir,

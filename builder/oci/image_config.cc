@@ -1,9 +1,8 @@
 #include "builder/oci/image_config.h"
 
-#include <cstdio>
-#include <ctime>
-
 #include <nlohmann/json.hpp>
+
+#include "builder/common/time_format.h"
 
 namespace kiln::oci {
 
@@ -27,16 +26,6 @@ json DescriptorJson(const Descriptor& d) {
 }
 
 }  // namespace
-
-std::string FormatRfc3339(std::int64_t epoch) {
-  std::time_t t = static_cast<std::time_t>(epoch);
-  std::tm tm{};
-  if (!gmtime_r(&t, &tm)) return "1970-01-01T00:00:00Z";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
 
 std::string DockerTag(std::string_view version) {
   std::string tag;

@@ -21,9 +21,6 @@ inline constexpr const char* kAnnotationRefName = "org.opencontainers.image.ref.
 inline constexpr const char* kAnnotationImageName = "io.containerd.image.name";
 inline constexpr const char* kOciLayoutJson = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
-// "2024-01-01T00:00:00Z": UTC from the epoch alone (gmtime_r; no locale, no TZ).
-std::string FormatRfc3339(std::int64_t epoch);
-
 // A docker-compatible tag from a version: characters outside [A-Za-z0-9_.-] become '_',
 // at most 128 characters ("1.0+git" -> "1.0_git").
 std::string DockerTag(std::string_view version);

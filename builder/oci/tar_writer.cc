@@ -8,6 +8,8 @@
 #include <cstring>
 #include <utility>
 
+#include "builder/common/unique_fd.h"
+
 namespace kiln::oci {
 namespace {
 
@@ -89,20 +91,6 @@ std::string PaxHeaderName(std::string_view path) {
   if (name.size() > kNameLen) name.resize(kNameLen);
   return name;
 }
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 

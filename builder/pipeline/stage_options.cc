@@ -35,7 +35,7 @@ sources::DebianBaseSpec DebianBaseFor(const recipe::Recipe& r) {
           std::move(packages),
           b.components,
           b.mirror,
-          {b.apt.options, b.apt.keyrings},
+          b.apt,
           r.image.architecture,
           r.boot.loader != recipe::BootLoader::kNone,
           b.snapshot,

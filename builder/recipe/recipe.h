@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "builder/common/apt_settings.h"
 #include "builder/common/architecture.h"
 #include "builder/common/compression.h"
 #include "builder/common/debian_snapshot.h"
@@ -42,12 +43,6 @@ struct ImageSection {
 };
 
 enum class BaseType { kScratch, kTarball, kDebian, kImage };
-
-struct AptSettings {
-  std::vector<std::string> options;   // extra apt options (-o KEY=VALUE), in order
-  std::vector<std::string> keyrings;  // keyring files (resolved paths)
-  bool operator==(const AptSettings&) const = default;
-};
 
 struct BaseSection {
   BaseType type = BaseType::kScratch;

@@ -4,6 +4,7 @@
 #include <limits>
 #include <system_error>
 
+#include "builder/common/compression.h"
 #include "builder/common/files.h"
 #include "builder/common/debian_snapshot.h"
 #include "builder/common/system_text.h"
@@ -153,12 +154,12 @@ Status ParseRoot(const TableReader& top, Recipe* recipe) {
                     : compression == "lz4"  ? Compression::kLz4
                                             : Compression::kZstd;
   if (const toml::node* level = root.Find("compression_level")) {
-    if (out.compression == Compression::kLz4) {
+    const std::optional<CompressionLevels> range = CompressionLevelRange(out.compression);
+    if (!range) {
       return root.ErrorAt(*level, root.KeyPath("compression_level"),
                           "lz4 takes no compression level");
     }
-    int min = out.compression == Compression::kXz ? 0 : 1;
-    int max = out.compression == Compression::kZstd ? 22 : 9;
+    const int min = range->min, max = range->max;
     if (!level->is_integer()) {
       std::optional<std::int64_t> unused;
       return root.ReadInt("compression_level", 0, 0, &unused);  // the type error

@@ -92,6 +92,23 @@ Result<PushedArtifact> PushArtifact(RegistryClient& client, const std::string& r
   return out;
 }
 
+Result<PushResult> PushArtifactAs(const Reference& ref, ArtifactSpec spec, const RegistryOptions& opts) {
+  PushResult result;
+  result.reference = ref.ToString();
+  result.tag = ref.tag;
+  KILN_ASSIGN_OR_RETURN(RegistryClient client, RegistryClient::Create(ref.registry, opts));
+  KILN_ASSIGN_OR_RETURN(
+      PushedArtifact pushed,
+      PushArtifact(client, ref.repository, std::move(spec), ref.tag).WithContext("pushing " + result.reference));
+  result.manifest_digest = pushed.manifest.digest;
+  result.media_type = pushed.manifest.media_type;
+  result.manifest_size = pushed.manifest.size;
+  result.blobs_uploaded = pushed.blobs_uploaded;
+  result.blobs_skipped = pushed.blobs_skipped;
+  result.bytes_uploaded = pushed.bytes_uploaded;
+  return result;
+}
+
 Status CheckTitle(const std::string& title) {
   bool bad = title.empty() || title == "." || title == ".." || title.front() == '.' ||
              title.find('/') != std::string::npos || title.find("..") != std::string::npos || title.size() > 255;

@@ -18,6 +18,8 @@
 
 #include "builder/common/result.h"
 #include "builder/oci/blob_store.h"
+#include "builder/registry/push.h"
+#include "builder/registry/reference.h"
 #include "builder/registry/registry_client.h"
 
 namespace kiln::registry {
@@ -66,6 +68,9 @@ std::string BuildArtifactManifest(const ArtifactSpec& spec);
 // `name` (a tag), or by its digest when name is empty.
 Result<PushedArtifact> PushArtifact(RegistryClient& client, const std::string& repo, ArtifactSpec spec,
                                     const std::string& name);
+// PushArtifact to ref.repository under ref.tag with a client of its own, reported as `kiln push`
+// reports a push (reference: ref).
+Result<PushResult> PushArtifactAs(const Reference& ref, ArtifactSpec spec, const RegistryOptions& opts);
 
 // A title that is a plain file name: not empty, no '/', not "." or "..", no control
 // characters, no leading '.'. kIntegrity otherwise (it came from a registry).

@@ -104,22 +104,9 @@ Result<PushResult> PushDiskImage(const fs::path& out_dir, const Reference& ref, 
                                                   f.digest + ", expected sha256:" + it->second + ")");
   }
 
-  PushResult result;
-  result.tag = ref.tag.empty() ? TagFor(bm.image_version) : ref.tag;
   Reference tagged = ref;
-  tagged.tag = result.tag;
-  result.reference = tagged.ToString();
-  KILN_ASSIGN_OR_RETURN(RegistryClient client, RegistryClient::Create(ref.registry, opts));
-  KILN_ASSIGN_OR_RETURN(PushedArtifact pushed,
-                        PushArtifact(client, ref.repository, std::move(spec), result.tag)
-                            .WithContext("pushing " + result.reference));
-  result.manifest_digest = pushed.manifest.digest;
-  result.media_type = pushed.manifest.media_type;
-  result.manifest_size = pushed.manifest.size;
-  result.blobs_uploaded = pushed.blobs_uploaded;
-  result.blobs_skipped = pushed.blobs_skipped;
-  result.bytes_uploaded = pushed.bytes_uploaded;
-  return result;
+  if (tagged.tag.empty()) tagged.tag = TagFor(bm.image_version);
+  return PushArtifactAs(tagged, std::move(spec), opts);
 }
 
 Result<std::string> RemoteArtifactType(const Reference& ref, const RegistryOptions& opts) {
@@ -162,10 +149,7 @@ Result<RawImageLayers> SelectRawImage(const json& manifest, const std::string& w
 
 Result<FetchedRawImage> FetchRawImage(const Reference& ref, const fs::path& dir, const RegistryOptions& opts) {
   KILN_ASSIGN_OR_RETURN(DiskArtifact a, OpenDiskArtifact(ref, opts, ""));
-  RegistryClient& client = a.client;
-  const FetchedManifest& m = a.manifest;
-  const json& j = a.doc;
-  KILN_ASSIGN_OR_RETURN(RawImageLayers layers, SelectRawImage(j, ref.ToString()));
+  KILN_ASSIGN_OR_RETURN(RawImageLayers layers, SelectRawImage(a.doc, ref.ToString()));
   // The size comes from the registry: refuse before fetching rather than fill the disk.
   struct statvfs vfs {};
   if (::statvfs(dir.c_str(), &vfs) == 0) {
@@ -178,32 +162,30 @@ Result<FetchedRawImage> FetchRawImage(const Reference& ref, const fs::path& dir,
                                               std::to_string(free_bytes) + " bytes free); set TMPDIR");
   }
   FetchedRawImage r;
-  r.manifest_digest = m.digest;
+  r.manifest_digest = a.manifest.digest;
   r.raw_title = layers.raw.title;
   r.raw = dir / layers.raw.title;
   const std::string what = "fetching " + ref.ToString();
-  KILN_TRY(FetchBlob(client, ref.repository, layers.raw.digest, layers.raw.size, r.raw).WithContext(what));
+  KILN_TRY(FetchBlob(a.client, ref.repository, layers.raw.digest, layers.raw.size, r.raw).WithContext(what));
   if (layers.bmap) {
     r.bmap_title = layers.bmap->title;
     r.bmap = dir / layers.bmap->title;
-    KILN_TRY(FetchBlob(client, ref.repository, layers.bmap->digest, layers.bmap->size, r.bmap).WithContext(what));
+    KILN_TRY(FetchBlob(a.client, ref.repository, layers.bmap->digest, layers.bmap->size, r.bmap).WithContext(what));
   }
   return r;
 }
 
 Result<DiskPullResult> PullDiskImage(const Reference& ref, const fs::path& dir, const PullOptions& opts) {
   KILN_ASSIGN_OR_RETURN(DiskArtifact a, OpenDiskArtifact(ref, opts, "pull "));
-  RegistryClient& client = a.client;
-  const FetchedManifest& m = a.manifest;
-  const json& j = a.doc;
   fs::path target = fs::absolute(dir).lexically_normal();
   if (!target.has_filename()) target = target.parent_path();
   KILN_TRY(CheckPullTarget(target, PullKind::kDiskFiles, opts.force));
   KILN_ASSIGN_OR_RETURN(TempDir staging, CreatePullStaging(target));
   DiskPullResult result;
-  result.manifest_digest = m.digest;
-  KILN_ASSIGN_OR_RETURN(result.files, FetchArtifactFiles(client, ref.repository, j, staging.path())
-                                          .WithContext("pulling " + ref.ToString()));
+  result.manifest_digest = a.manifest.digest;
+  KILN_ASSIGN_OR_RETURN(
+      result.files,
+      FetchArtifactFiles(a.client, ref.repository, a.doc, staging.path()).WithContext("pulling " + ref.ToString()));
   KILN_TRY(PublishPull(staging, target, PullKind::kDiskFiles, opts.force));
   return result;
 }

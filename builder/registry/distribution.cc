@@ -6,17 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/common/sha256.h"
+#include "builder/common/unique_file.h"
 #include "builder/registry/descriptor.h"
 
 namespace kiln::registry {
-
-namespace {
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-}  // namespace
 
 std::string DigestOf(std::string_view bytes) { return "sha256:" + ToHex(Sha256Of(bytes)); }
 
@@ -102,7 +95,7 @@ Status FetchBlob(RegistryClient& client, const std::string& repo, const std::str
     return MakeError(ErrorCode::kIntegrity, "registry " + client.registry() + ": blob digest '" +
                                                 EscapedExcerpt(digest) + "' of " + repo + " is not a sha256 digest");
   const std::filesystem::path part = dest.string() + ".part";
-  std::unique_ptr<std::FILE, FileCloser> out;
+  UniqueFile out;
   Sha256 hash;
   long long received = 0;
   bool write_failed = false;

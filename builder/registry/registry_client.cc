@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "builder/common/unique_file.h"
 #include "builder/registry/descriptor.h"
 #include "builder/registry/reference.h"
 #include "builder/transfer/curl_handle.h"
@@ -19,11 +20,6 @@ namespace {
 using transfer::CurlEasy;
 using transfer::CurlSlist;
 using transfer::CurlUrl;
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
 // Where the request body comes from during one attempt.
 struct BodySource {
@@ -165,7 +161,7 @@ Result<HttpResponse> RegistryClient::PerformOnce(const HttpRequest& req, const s
   HttpResponse resp;
   ReceiveState st{h, &req, &resp, false};
   BodySource src;
-  FilePtr file;
+  UniqueFile file;
   curl_off_t body_size = static_cast<curl_off_t>(req.body.size());
   if (!req.body_file.empty()) {
     file.reset(std::fopen(req.body_file.c_str(), "rb"));

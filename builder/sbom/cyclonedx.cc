@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/common/sha256.h"
+#include "builder/common/time_format.h"
 #include "builder/common/uuid.h"
 #include "builder/sbom/sorted_input.h"
 
@@ -54,15 +55,16 @@ std::string MakeCycloneDx(const SbomInput& unsorted) {
   doc["serialNumber"] = "";  // filled below from a digest of everything else
   doc["version"] = 1;
   doc["metadata"] = {
-      {"timestamp", Rfc3339(in.source_date_epoch)},
-      {"tools", {{"components", ordered_json::array({{{"type", "application"}, {"name", "kiln"},
-                                                       {"version", in.tool_version}}})}}},
-      {"component", {{"type", "operating-system"},
-                     {"bom-ref", "image"},
-                     {"name", in.image_name},
-                     {"version", in.image_version},
-                     {"properties", ordered_json::array({{{"name", "kiln:architecture"},
-                                                          {"value", in.architecture}}})}}}};
+      {"timestamp", FormatRfc3339(in.source_date_epoch)},
+      {"tools",
+       {{"components",
+         ordered_json::array({{{"type", "application"}, {"name", "kiln"}, {"version", in.tool_version}}})}}},
+      {"component",
+       {{"type", "operating-system"},
+        {"bom-ref", "image"},
+        {"name", in.image_name},
+        {"version", in.image_version},
+        {"properties", ordered_json::array({{{"name", "kiln:architecture"}, {"value", in.architecture}}})}}}};
   doc["components"] = std::move(components);
   const Digest d = Sha256Of(doc.dump());
   doc["serialNumber"] = "urn:uuid:" + UuidV4From(d).ToString();

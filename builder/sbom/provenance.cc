@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/common/sha256.h"
+#include "builder/common/time_format.h"
 #include "builder/sbom/sbom_input.h"
 #include "signing/dsse.h"
 
@@ -38,7 +39,8 @@ Result<std::string> MakeProvenanceStatement(const manifest::BuildManifest& m, st
 
   ordered_json run = {{"builder", {{"id", "https://kiln.dev/kiln@" + m.kiln_version}}}};
   if (times) {
-    run["metadata"] = {{"startedOn", Rfc3339(times->started_on)}, {"finishedOn", Rfc3339(times->finished_on)}};
+    run["metadata"] = {{"startedOn", FormatRfc3339(times->started_on)},
+                       {"finishedOn", FormatRfc3339(times->finished_on)}};
   }
 
   ordered_json st;

@@ -5,19 +5,15 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <memory>
 
+#include "builder/common/openssl_ptr.h"
 #include "builder/common/sha256.h"
 #include "builder/tree/content_reader.h"
 
 namespace kiln::sbom {
 namespace {
-
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 
 // SHA-256 and SHA-1 in one pass over the bytes.
 class DualHasher {
@@ -37,7 +33,7 @@ class DualHasher {
 
  private:
   Sha256 sha256_;
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> sha1_;
+  EvpMdCtxPtr sha1_;
 };
 
 Status HashHostFile(const tree::FileContent& content, SbomFile* f) {
@@ -104,15 +100,6 @@ std::string DebianPurl(const SbomPackage& p) {
   std::string purl = "pkg:deb/debian/" + PurlEncode(p.name) + "@" + PurlEncode(p.version);
   if (!p.architecture.empty()) purl += "?arch=" + PurlEncode(p.architecture);
   return purl;
-}
-
-std::string Rfc3339(std::int64_t epoch) {
-  std::time_t t = static_cast<std::time_t>(epoch);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace kiln::sbom

@@ -54,7 +54,5 @@ Result<std::vector<SbomFile>> FilesFromTree(const tree::FileTree& tree);
 std::string DebianPurl(const SbomPackage& p);
 // Percent-encodes everything outside the purl unreserved set [A-Za-z0-9.-_~].
 std::string PurlEncode(std::string_view s);
-// RFC 3339 UTC ("2024-01-01T00:00:00Z") of a Unix time; never the wall clock.
-std::string Rfc3339(std::int64_t epoch);
 
 }  // namespace kiln::sbom

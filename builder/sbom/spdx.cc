@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/common/sha256.h"
+#include "builder/common/time_format.h"
 #include "builder/sbom/sorted_input.h"
 
 namespace kiln::sbom {
@@ -97,7 +98,7 @@ std::string MakeSpdx(const SbomInput& unsorted) {
   doc["SPDXID"] = "SPDXRef-DOCUMENT";
   doc["name"] = in.image_name + "-" + in.image_version;
   doc["documentNamespace"] = "";  // filled below from a digest of everything else
-  doc["creationInfo"] = {{"created", Rfc3339(in.source_date_epoch)},
+  doc["creationInfo"] = {{"created", FormatRfc3339(in.source_date_epoch)},
                          {"creators", ordered_json::array({"Tool: kiln-" + in.tool_version})}};
   doc["documentDescribes"] = ordered_json::array({image_id});
   doc["packages"] = std::move(packages);

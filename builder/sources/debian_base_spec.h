@@ -7,16 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "builder/common/apt_settings.h"
 #include "builder/common/architecture.h"
 #include "builder/common/debian_snapshot.h"
 
 namespace kiln::sources {
-
-struct AptSettings {
-  std::vector<std::string> options;   // extra apt options (-o KEY=VALUE), in order
-  std::vector<std::string> keyrings;  // keyring files (resolved paths)
-  bool operator==(const AptSettings&) const = default;
-};
 
 struct DebianBaseSpec {
   std::string suite = "bookworm";

@@ -125,6 +125,24 @@ struct MmdebstrapRun {
   fs::path export_dir, import_dir;
 };
 
+// A run's scratch directory (below the work directory) and the run, its package list in it.
+struct PreparedRun {
+  TempDir scratch;
+  MmdebstrapRun run;
+};
+
+Result<PreparedRun> PrepareMmdebstrapRun(const AptSource& source, const BuildContext& ctx, const char* scratch_name) {
+  KILN_ASSIGN_OR_RETURN(MmdebstrapMode mode, PickMmdebstrapMode());
+  std::error_code ec;
+  fs::create_directories(ctx.work_dir, ec);
+  KILN_ASSIGN_OR_RETURN(TempDir scratch, TempDir::Create(ctx.work_dir, scratch_name));
+  MmdebstrapRun run;
+  run.mode = mode;
+  run.source = source;
+  run.deb_list = scratch.path() / "debs.txt";
+  return PreparedRun{std::move(scratch), std::move(run)};
+}
+
 Status RunMmdebstrap(const DebianBaseSpec& base, const BuildContext& ctx, const MmdebstrapRun& run) {
   for (const fs::path& p : {run.deb_list, run.pins, run.export_dir, run.import_dir})
     if (p.string().find_first_of(" \t\n") != std::string::npos)
@@ -378,15 +396,11 @@ Result<DebianBase> ResolveDebianBase(const DebianBaseSpec& spec, const BuildCont
     }
   }
   KILN_TRY(CheckOffline(base, source, ctx));
-  KILN_ASSIGN_OR_RETURN(MmdebstrapMode mode, PickMmdebstrapMode());
-  std::error_code ec;
-  fs::create_directories(ctx.work_dir, ec);
-  KILN_ASSIGN_OR_RETURN(TempDir scratch, TempDir::Create(ctx.work_dir, "debian"));
-  MmdebstrapRun run;
-  run.mode = mode;
-  run.source = source;
+  KILN_ASSIGN_OR_RETURN(PreparedRun prepared, PrepareMmdebstrapRun(source, ctx, "debian"));
+  const TempDir& scratch = prepared.scratch;
+  MmdebstrapRun& run = prepared.run;
   run.target = scratch.path() / "root.tar";
-  run.deb_list = scratch.path() / "debs.txt";
+  std::error_code ec;
   if (!lock_path.empty()) {
     run.pins = scratch.path() / "pins";
     KILN_TRY(WriteFile(run.pins, PinsFor(lock)));
@@ -445,15 +459,9 @@ Status WriteLockFile(const DebianBaseSpec& spec, const BuildContext& ctx, const 
   KILN_ASSIGN_OR_RETURN(AptSource source, SourceFor(base, base.snapshot));
   KILN_TRY(CheckOffline(base, source, ctx));
   if (ctx.work_dir.empty()) return MakeError(ErrorCode::kUsage, "no work directory for kiln lock");
-  KILN_ASSIGN_OR_RETURN(MmdebstrapMode mode, PickMmdebstrapMode());
-  std::error_code ec;
-  fs::create_directories(ctx.work_dir, ec);
-  KILN_ASSIGN_OR_RETURN(TempDir scratch, TempDir::Create(ctx.work_dir, "lock"));
-  MmdebstrapRun run;
-  run.mode = mode;
-  run.source = source;
+  KILN_ASSIGN_OR_RETURN(PreparedRun prepared, PrepareMmdebstrapRun(source, ctx, "lock"));
+  MmdebstrapRun& run = prepared.run;
   run.target = "/dev/null";
-  run.deb_list = scratch.path() / "debs.txt";
   run.include = base.packages;
   KILN_TRY(RunMmdebstrap(spec, ctx, run));
   KILN_ASSIGN_OR_RETURN(std::string list, ReadFile(run.deb_list));

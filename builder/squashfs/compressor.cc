@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "builder/common/compression.h"
 #include "builder/squashfs/wrapped_compressor.h"
 
 namespace kiln::squashfs {
@@ -14,14 +15,23 @@ struct LevelRange {
   int min, max;  // min > max: no levels
 };
 
-LevelRange RangeFor(Compression c) {
+SQFS_COMPRESSOR CompressorId(Compression c) {
   switch (c) {
-    case Compression::kZstd: return {"zstd", SQFS_COMP_ZSTD, SQFS_ZSTD_MIN_LEVEL, SQFS_ZSTD_MAX_LEVEL};
-    case Compression::kXz: return {"xz", SQFS_COMP_XZ, SQFS_XZ_MIN_LEVEL, SQFS_XZ_MAX_LEVEL};
-    case Compression::kGzip: return {"gzip", SQFS_COMP_GZIP, SQFS_GZIP_MIN_LEVEL, SQFS_GZIP_MAX_LEVEL};
-    case Compression::kLz4: return {"lz4", SQFS_COMP_LZ4, 1, 0};
+    case Compression::kZstd: return SQFS_COMP_ZSTD;
+    case Compression::kXz: return SQFS_COMP_XZ;
+    case Compression::kGzip: return SQFS_COMP_GZIP;
+    case Compression::kLz4: return SQFS_COMP_LZ4;
   }
-  return {"zstd", SQFS_COMP_ZSTD, SQFS_ZSTD_MIN_LEVEL, SQFS_ZSTD_MAX_LEVEL};
+  return SQFS_COMP_ZSTD;
+}
+
+// The levels are kiln's (builder/common/compression.h) and must be exactly libsquashfs'.
+static_assert(SQFS_ZSTD_MIN_LEVEL == 1 && SQFS_ZSTD_MAX_LEVEL == 22 && SQFS_XZ_MIN_LEVEL == 0 &&
+              SQFS_XZ_MAX_LEVEL == 9 && SQFS_GZIP_MIN_LEVEL == 1 && SQFS_GZIP_MAX_LEVEL == 9);
+
+LevelRange RangeFor(Compression c) {
+  const std::optional<CompressionLevels> levels = CompressionLevelRange(c);
+  return {CompressionName(c), CompressorId(c), levels ? levels->min : 1, levels ? levels->max : 0};
 }
 
 // libsquashfs 1.2's lz4 compressor returns output larger than its input for tiny metadata

@@ -13,13 +13,9 @@ namespace kiln::verify {
 
 namespace fs = std::filesystem;
 
-OpenImage::~OpenImage() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 std::uint64_t OpenImage::size() const {
   struct stat st {};
-  return ::fstat(fd_, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  return ::fstat(fd_.get(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
 }
 
 Result<std::string> DetectImageFormat(const fs::path& path) {

@@ -8,23 +8,22 @@
 
 #include "builder/common/files.h"
 #include "builder/common/result.h"
+#include "builder/common/unique_fd.h"
 
 namespace kiln::verify {
 
 class OpenImage {
  public:
   OpenImage() = default;
-  OpenImage(int fd, std::optional<TempDir> tmp) : fd_(fd), tmp_(std::move(tmp)) {}
-  ~OpenImage();
-  OpenImage(OpenImage&& o) noexcept : fd_(std::exchange(o.fd_, -1)), tmp_(std::move(o.tmp_)) {}
+  OpenImage(int fd, std::optional<TempDir> tmp) : tmp_(std::move(tmp)), fd_(fd) {}
+  OpenImage(OpenImage&&) noexcept = default;
   OpenImage& operator=(OpenImage&&) = delete;
-  OpenImage(const OpenImage&) = delete;
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   std::uint64_t size() const;
 
  private:
-  int fd_ = -1;
   std::optional<TempDir> tmp_;
+  UniqueFd fd_;  // after tmp_: closed before the converted file's directory is removed
 };
 
 // systemd refuses root-verity-sig partitions larger than this; verify and inspect read one

@@ -13,9 +13,7 @@ namespace kiln::verify {
 namespace fs = std::filesystem;
 
 Result<VerifyReport> VerifyOci(const VerifyOptions& opt) {
-  VerifyReport report;
-  report.artifact = opt.artifact.string();
-  report.kind = "oci";
+  VerifyReport report{opt.artifact.string(), "oci", {}};
   Status s = oci::VerifyOciLayout(opt.artifact);
   if (!s.ok()) {
     report.Fail("oci layout", s.error().message);
@@ -58,9 +56,7 @@ Result<VerifyReport> Verify(const VerifyOptions& opt) {
       return VerifyManifest(mo);
     }
     if (manifests.size() > 1) {
-      VerifyReport report;
-      report.artifact = opt.artifact.string();
-      report.kind = "directory";
+      VerifyReport report{opt.artifact.string(), "directory", {}};
       std::map<std::string, std::string> covered;  // every build's files, for the shared SHA256SUMS
       for (const fs::path& m : manifests) {
         VerifyOptions mo = opt;

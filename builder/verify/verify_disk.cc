@@ -60,9 +60,7 @@ Result<bool> CheckSlotPadding(int fd, const disk::DiskLayout& layout, const disk
 }  // namespace
 
 Result<VerifyReport> VerifyDiskImage(const VerifyOptions& opt) {
-  VerifyReport report;
-  report.artifact = opt.artifact.string();
-  report.kind = "disk";
+  VerifyReport report{opt.artifact.string(), "disk", {}};
   KILN_ASSIGN_OR_RETURN(OpenImage image, OpenRawImage(opt.artifact, opt.work_dir, opt.allow_external_files));
   std::string note;
   auto layout = disk::ReadGpt(image.fd(), &note);

@@ -74,9 +74,7 @@ std::map<std::string, std::string> OtherBuildsListing(const fs::path& manifest_p
 }  // namespace
 
 Result<VerifyReport> VerifyManifestFiles(const VerifyOptions& opt, std::map<std::string, std::string>& covered) {
-  VerifyReport report;
-  report.artifact = opt.artifact.string();
-  report.kind = "manifest";
+  VerifyReport report{opt.artifact.string(), "manifest", {}};
   KILN_ASSIGN_OR_RETURN(std::optional<SignedManifest> signed_manifest, LoadSignedManifest(opt.artifact, opt.cert, report));
   if (!signed_manifest) return report;
   const manifest::BuildManifest& m = signed_manifest->manifest;

@@ -15,9 +15,7 @@ namespace fs = std::filesystem;
 
 // NAME.root.squashfs with NAME.root.verity, NAME.root.roothash and NAME.root.roothash.p7s.
 Result<VerifyReport> VerifySplitRoot(const VerifyOptions& opt) {
-  VerifyReport report;
-  report.artifact = opt.artifact.string();
-  report.kind = "split";
+  VerifyReport report{opt.artifact.string(), "split", {}};
   const fs::path dir = opt.artifact.parent_path();
   const std::string base = artifacts::BaseOf(opt.artifact.filename().string(), artifacts::Role::kRootFilesystem);
   fs::path verity = dir / artifacts::FileName(artifacts::Role::kVerityHashTree, base),

@@ -9,6 +9,7 @@
 
 #include "builder/common/files.h"
 #include "builder/common/subprocess.h"
+#include "builder/common/unique_fd.h"
 #include "builder/verity/verity_check.h"
 #include "builder/verity/verity_format.h"
 
@@ -37,14 +38,7 @@ ProcessSpec Spec(std::vector<std::string> argv) {
   return spec;
 }
 
-// Owns an fd opened on a file.
-struct Fd {
-  explicit Fd(const fs::path& p, int flags = O_RDONLY) : fd(::open(p.c_str(), flags)) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  int fd;
-};
+UniqueFd OpenFile(const fs::path& p, int flags = O_RDONLY) { return UniqueFd(::open(p.c_str(), flags)); }
 
 class VerityTest : public ::testing::Test {
  protected:
@@ -121,8 +115,8 @@ TEST_F(VerityTest, MatchesVeritysetupFormat) {
     ASSERT_TRUE(WriteFile(data, RandomData(blocks * 4096, static_cast<unsigned>(blocks))).ok());
     auto [ref_hash, ref_root] = Reference(data);
 
-    Fd fd(data);
-    auto r = ComputeVerity(fd.fd, 0, blocks * 4096, TestParams(), 2);
+    UniqueFd fd = OpenFile(data);
+    auto r = ComputeVerity(fd.get(), 0, blocks * 4096, TestParams(), 2);
     ASSERT_TRUE(r.ok()) << r.error().ToString();
     EXPECT_EQ(r->data_blocks, blocks);
     EXPECT_EQ(ToHex(r->root_hash), ref_root);
@@ -151,9 +145,9 @@ TEST_F(VerityTest, MatchesVeritysetupFormat) {
 TEST_F(VerityTest, SameResultForAnyJobCount) {
   fs::path data = Path("data");
   ASSERT_TRUE(WriteFile(data, RandomData(1000 * 4096, 9)).ok());
-  Fd fd(data);
-  auto one = ComputeVerity(fd.fd, 0, 1000 * 4096, TestParams(), 1);
-  auto three = ComputeVerity(fd.fd, 0, 1000 * 4096, TestParams(), 3);
+  UniqueFd fd = OpenFile(data);
+  auto one = ComputeVerity(fd.get(), 0, 1000 * 4096, TestParams(), 1);
+  auto three = ComputeVerity(fd.get(), 0, 1000 * 4096, TestParams(), 3);
   ASSERT_TRUE(one.ok() && three.ok());
   EXPECT_EQ(*one, *three);
 }
@@ -189,8 +183,8 @@ class VerityCheckTest : public VerityTest {
     std::string data = RandomData(kBlocks * 4096, 77);
     data_file_ = Path("disk");
     ASSERT_TRUE(WriteFile(data_file_, std::string(kDataOff, 'p') + data).ok());
-    Fd fd(data_file_);
-    auto r = ComputeVerity(fd.fd, kDataOff, data.size(), TestParams(), 2);
+    UniqueFd fd = OpenFile(data_file_);
+    auto r = ComputeVerity(fd.get(), kDataOff, data.size(), TestParams(), 2);
     ASSERT_TRUE(r.ok());
     result_ = *r;
     hash_off_ = kDataOff + data.size() + 4096;
@@ -200,19 +194,18 @@ class VerityCheckTest : public VerityTest {
   }
 
   VerityCheck Check(const Digest& root) {
-    Fd fd(data_file_);
-    auto r = CheckVerity(fd.fd, kDataOff, kBlocks * 4096, fd.fd, hash_off_,
-                         result_.hash_device.size(), root, 2);
+    UniqueFd fd = OpenFile(data_file_);
+    auto r = CheckVerity(fd.get(), kDataOff, kBlocks * 4096, fd.get(), hash_off_, result_.hash_device.size(), root, 2);
     EXPECT_TRUE(r.ok()) << r.error().ToString();
     return r.ok() ? *r : VerityCheck{};
   }
 
   void FlipByte(std::uint64_t at) {
-    Fd fd(data_file_, O_RDWR);
+    UniqueFd fd = OpenFile(data_file_, O_RDWR);
     std::uint8_t b = 0;
-    ASSERT_EQ(::pread(fd.fd, &b, 1, static_cast<off_t>(at)), 1);
+    ASSERT_EQ(::pread(fd.get(), &b, 1, static_cast<off_t>(at)), 1);
     b ^= 0x40;
-    ASSERT_EQ(::pwrite(fd.fd, &b, 1, static_cast<off_t>(at)), 1);
+    ASSERT_EQ(::pwrite(fd.get(), &b, 1, static_cast<off_t>(at)), 1);
   }
 
   fs::path data_file_;
@@ -282,13 +275,13 @@ TEST_F(VerityCheckTest, FlippedSuperblockBytes) {
 TEST_F(VerityCheckTest, SingleBlockDevice) {
   fs::path data = Path("one");
   ASSERT_TRUE(WriteFile(data, RandomData(4096, 3)).ok());
-  Fd fd(data);
-  auto r = ComputeVerity(fd.fd, 0, 4096, TestParams(), 1);
+  UniqueFd fd = OpenFile(data);
+  auto r = ComputeVerity(fd.get(), 0, 4096, TestParams(), 1);
   ASSERT_TRUE(r.ok());
   fs::path hash = Path("one.hash");
   ASSERT_TRUE(WriteFile(hash, r->hash_device).ok());
-  Fd hfd(hash);
-  auto c = CheckVerity(fd.fd, 0, 4096, hfd.fd, 0, 4096, r->root_hash, 1);
+  UniqueFd hfd = OpenFile(hash);
+  auto c = CheckVerity(fd.get(), 0, 4096, hfd.get(), 0, 4096, r->root_hash, 1);
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->ok) << c->message;
 }
