@@ -70,10 +70,12 @@ Result<std::string> GetString(const json& j, std::string_view key, std::string_v
   return it->get<std::string>();
 }
 
+// Every channel file has content. A size of 0 would also reach the downloader as its
+// max_bytes, where 0 means "no limit": a server could then send endless bytes.
 Result<std::uint64_t> GetSize(const json& j, std::string_view key, std::string_view where) {
   auto it = j.find(key);
-  if (it == j.end() || !it->is_number_unsigned())
-    return Bad(std::string(where) + "." + std::string(key) + " is not a non-negative integer");
+  if (it == j.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() == 0)
+    return Bad(std::string(where) + "." + std::string(key) + " is not a positive integer");
   return it->get<std::uint64_t>();
 }
 
@@ -160,6 +162,8 @@ json FileJson(const ChannelFile& f) { return {{"path", f.path}, {"size", f.size}
 
 bool IsValidChannelFileName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength || name[0] == '.') return false;
+  // The index itself is no payload: pruning a version naming it would delete the live index.
+  if (name == kIndexFileName) return false;
   for (char c : name)
     if (!(IsLower(c) || IsUpper(c) || IsDigit(c) || c == '.' || c == '_' || c == '+' || c == '~' || c == '-'))
       return false;

@@ -68,12 +68,12 @@ struct ChannelIndex {
 Result<std::string> WriteIndexJson(const ChannelIndex& index);
 
 // Parses and validates index JSON (at most kMaxIndexSize bytes, kMaxVersions versions, every
-// key known and of its type, names within their character sets, paths plain file names unique
-// in the index, versions strictly increasing). Never throws; kInput errors.
+// key known and of its type, sizes positive, names within their character sets, paths plain
+// file names unique in the index, versions strictly increasing). Never throws; kInput errors.
 Result<ChannelIndex> ParseIndex(std::string_view json);
 
 // Whether name may be a channel file name: 1..kMaxNameLength of [A-Za-z0-9._+~-], not "." or
-// "..", not starting with '.' (no hidden or temporary files).
+// "..", not starting with '.' (no hidden or temporary files), not kIndexFileName.
 bool IsValidChannelFileName(std::string_view name);
 
 // Every file a version references (root, verity, signature, UKI).

@@ -108,6 +108,27 @@ TEST(ChannelIndex, RefusesHostileDocuments) {
   EXPECT_FALSE(ParseIndex(std::string(100000, '[')).ok());
 }
 
+// Audit regressions: a zero size reached the downloader as "no limit" (a server could send
+// endless bytes); a version naming index.p7s made `kiln publish` delete the live index when
+// it pruned that version.
+TEST(ChannelIndex, RefusesZeroSizesAndTheIndexAsAPayload) {
+  const nlohmann::json good = nlohmann::json::parse(*WriteIndexJson(SampleIndex()));
+  auto parses = [&](auto mutate) {
+    nlohmann::json d = good;
+    mutate(d);
+    return ParseIndex(d.dump()).ok();
+  };
+  EXPECT_FALSE(parses([](auto& d) { d["versions"][0]["files"]["uki"]["size"] = 0; }));
+  EXPECT_FALSE(parses([](auto& d) { d["versions"][0]["files"]["verity"]["size"] = 0; }));
+  EXPECT_FALSE(parses([](auto& d) { d["versions"][0]["files"]["signature"]["size"] = 0; }));
+  EXPECT_FALSE(parses([](auto& d) { d["versions"][0]["files"]["root"]["size"] = 0; }));
+  EXPECT_FALSE(parses([](auto& d) { d["versions"][0]["files"]["root"]["content_size"] = 0; }));
+  EXPECT_FALSE(parses([](auto& d) { d["versions"][0]["slot_size"] = 0; }));
+  EXPECT_FALSE(parses([](auto& d) { d["versions"][0]["files"]["uki"]["path"] = "index.p7s"; }));
+  EXPECT_FALSE(IsValidChannelFileName(kIndexFileName));
+  EXPECT_TRUE(IsValidChannelFileName("index.p7s.old"));
+}
+
 TEST(ChannelIndex, RefusesTooManyVersions) {
   ChannelIndex index = SampleIndex();
   index.versions.clear();

@@ -1,7 +1,10 @@
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -93,6 +96,7 @@ class StreamServer : public ::testing::Test {
     ASSERT_TRUE(WriteFile(root_ / "sub" / "file.bin", "0123456789").ok());
     ASSERT_TRUE(WriteFile(tmp_.path() / "secret", "outside").ok());
     fs::create_symlink(tmp_.path() / "secret", root_ / "link");
+    fs::create_symlink(tmp_.path(), root_ / "dirlink");
   }
   TempDir tmp_;
   fs::path root_;
@@ -120,6 +124,11 @@ TEST_F(StreamServer, NothingOutsideTheDirectory) {
   EXPECT_TRUE(Exchange(root_, "GET / HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
   EXPECT_TRUE(Exchange(root_, "GET /../secret HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400"));
   EXPECT_TRUE(Exchange(root_, "GET /missing HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
+  // A symlinked directory on the way, absolute and encoded forms.
+  EXPECT_TRUE(Exchange(root_, "GET /dirlink/secret HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
+  EXPECT_TRUE(Exchange(root_, "GET //etc/passwd HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400"));
+  EXPECT_TRUE(Exchange(root_, "GET /%2e%2e/secret HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400"));
+  EXPECT_TRUE(Exchange(root_, "GET /sub/..%2fsecret HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400"));
 }
 
 TEST_F(StreamServer, UnsatisfiableRange) {
@@ -140,6 +149,69 @@ TEST_F(StreamServer, IncompleteRequestTimesOut) {
   ssize_t n = ::read(sv[0], buf, sizeof buf - 1);
   EXPECT_GT(n, 0);
   EXPECT_TRUE(std::string(buf).starts_with("HTTP/1.1 400"));
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+// Audit regression (slowloris): the timeout applied to each byte, so a client sending one
+// byte now and then held the server for up to kMaxRequestHead timeouts.
+TEST_F(StreamServer, ADribblingClientTimesOutForTheWholeHead) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  std::atomic<bool> stop{false};
+  std::thread client([&] {
+    const std::string head = "GET /sub/file.bin HTTP/1.1\r\nX: ";
+    ASSERT_EQ(::write(sv[0], head.data(), head.size()), static_cast<ssize_t>(head.size()));
+    for (int i = 0; i < 100 && !stop; ++i) {  // at most 3 s
+      if (::write(sv[0], "a", 1) != 1) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+  });
+  ServeOptions o;
+  o.read_timeout = std::chrono::milliseconds(300);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ServeOneRequest(sv[1], sv[1], root_, o).ok());
+  const auto took = std::chrono::steady_clock::now() - start;
+  stop = true;
+  client.join();
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+  ::shutdown(sv[1], SHUT_WR);
+  char buf[64] = {};
+  EXPECT_GT(::read(sv[0], buf, sizeof buf - 1), 0);
+  EXPECT_TRUE(std::string(buf).starts_with("HTTP/1.1 400")) << buf;
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+// Audit regression: a client that sent its request and then stopped reading held the server
+// (one host process per guest connection) in a blocking write forever.
+TEST_F(StreamServer, AClientThatStopsReadingTimesOut) {
+  ASSERT_TRUE(WriteFile(root_ / "big.bin", std::string(8u << 20, 'b')).ok());
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  const std::string request = "GET /big.bin HTTP/1.1\r\n\r\n";
+  ASSERT_EQ(::write(sv[0], request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  ServeOptions o;
+  o.write_timeout = std::chrono::milliseconds(200);
+  std::atomic<bool> done{false};
+  bool ok = true;
+  std::thread server([&] {
+    ok = ServeOneRequest(sv[1], sv[1], root_, o).ok();
+    done = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (!done && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool timed_out = done;
+  // A server still writing (without the fix) is released by reading what it sends.
+  char buf[1 << 16];
+  while (!done) {
+    pollfd p = {sv[0], POLLIN, 0};
+    if (::poll(&p, 1, 10) > 0 && ::read(sv[0], buf, sizeof buf) <= 0) break;
+  }
+  server.join();
+  EXPECT_TRUE(timed_out) << "the server was still writing after 3 s";
+  EXPECT_FALSE(ok);
   ::close(sv[0]);
   ::close(sv[1]);
 }

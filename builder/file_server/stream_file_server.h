@@ -20,7 +20,9 @@
 namespace kiln::file_server {
 
 struct ServeOptions {
-  std::chrono::milliseconds read_timeout{30000};  // for the request head
+  std::chrono::milliseconds read_timeout{30000};  // for the whole request head
+  // Longest wait for the client to take more of the response (a client that stops reading).
+  std::chrono::milliseconds write_timeout{60000};
   // One line per request ("GET /index.p7s 200 1234"), for logs; may be empty.
   std::function<void(const std::string&)> on_request;
 };

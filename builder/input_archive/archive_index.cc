@@ -101,6 +101,10 @@ Result<TreeNode> ParseNode(const json& j, const std::string& where) {
     n.type = NodeType::kSymlink;
     KILN_ASSIGN_OR_RETURN(n.target, StringOf(j, "target", at, kMaxNameBytes));
     if (n.target.empty()) return Bad(at, "empty symlink target");
+    // The tree digest lists nodes one per line: a newline in a target could fold the lines of
+    // other nodes into it, giving a different tree (files missing) the recorded digest.
+    for (unsigned char c : n.target)
+      if (c < 0x20 || c == 0x7f) return Bad(at, "control characters in the symlink target");
   } else {
     return Bad(at, "unknown node type '" + EscapeForTerminal(type) + "'");
   }

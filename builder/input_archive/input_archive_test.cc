@@ -225,6 +225,24 @@ TEST(ArchiveIndexTest, RejectsHostileIndexes) {
   EXPECT_FALSE(ParseIndex(std::string(kMaxIndexBytes + 1, ' ')).ok());
 }
 
+// Audit regression: a symlink target holding a newline folded the next node's line into it,
+// so a tree without that file had the recorded digest and was laid out in its place.
+TEST(ArchiveIndexTest, RefusesASymlinkTargetThatForgesTheTreeDigest) {
+  const std::string blob(64, 'c');
+  const std::vector<TreeNode> genuine = {{"a", NodeType::kSymlink, 0, "", 0, "x"},
+                                         {"b", NodeType::kFile, 0644, blob, 2, ""}};
+  const std::vector<TreeNode> forged = {{"a", NodeType::kSymlink, 0, "", 0, "x\nf 0644 b " + blob}};
+  ASSERT_EQ(TreeDigest(forged), TreeDigest(genuine));
+  ArchiveIndex index;
+  index.entries = {{"overlay", "o", TreeDigest(genuine), true, "", 0, 0755, forged}};
+  auto r = ParseIndex(IndexToJson(index));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInput);
+  EXPECT_NE(r.error().message.find("symlink target"), std::string::npos) << r.error().ToString();
+  index.entries[0].tree = genuine;
+  EXPECT_TRUE(ParseIndex(IndexToJson(index)).ok());
+}
+
 TEST(ReplayTest, SplitsRecipeRelativePaths) {
   auto p = SplitRecipeRelative("../../overlays/hello");
   ASSERT_TRUE(p.ok());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "builder/common/confined_file.h"
 #include "builder/common/text_escape.h"
@@ -48,11 +49,16 @@ Result<Replay> PrepareReplay(const fs::path& archive_dir, const manifest::BuildM
                                               ") is missing from the input archive " + archive_dir.string() +
                                               (e ? " (it holds sha256 " + e->sha256 + ")" : ""));
   }
+  // Only what the manifest records is laid out (each checked above): an entry it does not
+  // record could land inside a recorded directory ("../r0/..." is the recipe directory) and
+  // add files to it unseen.
+  std::set<std::pair<std::string, std::string>> recorded;
+  for (const auto& in : m.inputs) recorded.insert({in.kind, in.uri});
   // The recipe directory sits as many levels below work_dir as the deepest "../" needs.
   std::vector<std::pair<const ArchiveEntry*, RecipeRelativePath>> tree;
   std::size_t depth = 0;
   for (const auto& e : index.entries) {
-    if (!IsRecipeTreeKind(e.kind)) continue;
+    if (!IsRecipeTreeKind(e.kind) || !recorded.count({e.kind, e.name})) continue;
     KILN_ASSIGN_OR_RETURN(RecipeRelativePath p, SplitRecipeRelative(e.name).WithContext("input " + e.kind));
     depth = std::max(depth, p.up);
     tree.emplace_back(&e, std::move(p));

@@ -148,14 +148,35 @@ struct BuildPayloads {
   std::string signature_json;
 };
 
+// The channel file names a version's payloads get.
+struct PayloadNames {
+  std::string root, verity, signature, uki;
+};
+
+PayloadNames NamesOf(const PublishOptions& o, const BuildPayloads& in, const std::string& base) {
+  return {artifacts::FileName(o.compress ? Role::kCompressedRootFilesystem : Role::kRootFilesystem, base),
+          in.verity.name, artifacts::FileName(Role::kVeritySignatureJson, base), in.uki.name};
+}
+
+// Payloads replace files by rename: one the current index names (a hostile or hand-edited
+// index may name our file names for another version) would change under the live index.
+Status CheckNamesFree(const channel::ChannelIndex& index, const PayloadNames& names) {
+  const std::set<std::string> used = Referenced(index);
+  for (const std::string* name : {&names.root, &names.verity, &names.signature, &names.uki})
+    if (used.count(*name))
+      return MakeError(ErrorCode::kInput, "the channel's index already names " + *name +
+                                              " for another version; published files are never rewritten");
+  return OkStatus();
+}
+
 // Writes the version's payload files into the channel and fills v's file entries.
 Status WritePayloads(const PublishOptions& o, const ChannelDir& dir, const BuildPayloads& in, const std::string& base,
                      channel::ChannelVersion& v) {
   PayloadOptions popt;
   popt.compress = o.compress;
   popt.jobs = std::max(1u, o.jobs);
-  const std::string root_name =
-      artifacts::FileName(o.compress ? Role::kCompressedRootFilesystem : Role::kRootFilesystem, base);
+  const PayloadNames names = NamesOf(o, in, base);
+  const std::string& root_name = names.root;
   if (o.on_event) {
     popt.progress = [&o, root_name](std::uint64_t done, std::uint64_t total) {
       o.on_event(Event{std::string(kStage), "writing " + root_name, done, total});
@@ -165,11 +186,10 @@ Status WritePayloads(const PublishOptions& o, const ChannelDir& dir, const Build
   KILN_ASSIGN_OR_RETURN(v.root, WritePayload(dir, root_name, in.root, popt));
   popt.compress = false;
   popt.progress = nullptr;
-  KILN_ASSIGN_OR_RETURN(channel::RootFile verity, WritePayload(dir, in.verity.name, in.verity, popt));
+  KILN_ASSIGN_OR_RETURN(channel::RootFile verity, WritePayload(dir, names.verity, in.verity, popt));
   v.verity = verity;
-  KILN_ASSIGN_OR_RETURN(v.signature,
-                        WritePayloadBytes(dir, artifacts::FileName(Role::kVeritySignatureJson, base), in.signature_json));
-  KILN_ASSIGN_OR_RETURN(channel::RootFile uki, WritePayload(dir, in.uki.name, in.uki, popt));
+  KILN_ASSIGN_OR_RETURN(v.signature, WritePayloadBytes(dir, names.signature, in.signature_json));
+  KILN_ASSIGN_OR_RETURN(channel::RootFile uki, WritePayload(dir, names.uki, in.uki, popt));
   v.uki = uki;
   return OkStatus();
 }
@@ -243,7 +263,9 @@ Result<PublishResult> Publish(const PublishOptions& o, const signing::PrivateKey
   v.manifest_sha256 = ToHex(Sha256Of(build.json));
   v.slot_size = slot_size;
 
-  KILN_TRY(WritePayloads(o, dir, {root, verity, uki, sig_json}, base, v));
+  const BuildPayloads payloads{root, verity, uki, sig_json};
+  KILN_TRY(CheckNamesFree(current.index, NamesOf(o, payloads, base)));
+  KILN_TRY(WritePayloads(o, dir, payloads, base, v));
 
   // The new index: every version the channel had plus this one, the newest `keep` kept.
   channel::ChannelIndex next = current.index;

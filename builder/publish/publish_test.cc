@@ -235,6 +235,51 @@ TEST_F(PublishTest, RefusesAnIndexAnotherKeySignedUnlessAllowed) {
   EXPECT_EQ(Versions(Index(channel_)), (std::vector<std::string>{"1", "2"}));
 }
 
+// Replaces `from` by `to` in the channel's index JSON and signs it with `key`, as a hostile or
+// hand-edited channel would (WriteIndexJson refuses such indexes, so the JSON is edited).
+void RewriteIndex(const fs::path& channel, const std::string& from, const std::string& to,
+                  const signing::GeneratedKey& key) {
+  std::string json =
+      channel::WriteIndexJson(*channel::VerifyIndex(*ReadFile(channel / "index.p7s"), testkeys::RsaKey().certificate))
+          .value();
+  const std::size_t at = json.find(from);
+  ASSERT_NE(at, std::string::npos) << json;
+  json.replace(at, from.size(), to);
+  ASSERT_TRUE(
+      WriteFile(channel / "index.p7s", signing::SignPkcs7Attached(json, key.key, key.certificate).value()).ok());
+}
+
+// Audit regression: a foreign channel whose index names index.p7s as a payload made pruning
+// that version delete the new, live index.
+TEST_F(PublishTest, AHostileIndexCannotMakePruningDeleteTheIndex) {
+  ASSERT_TRUE(Run(Build("1")).ok());
+  RewriteIndex(channel_, "\"path\":\"app_1.efi\"", "\"path\":\"index.p7s\"", testkeys::OtherRsaKey());
+  PublishOptions o;
+  o.allow_other_signer = true;
+  o.keep = 1;
+  auto r = Run(Build("2"), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInput) << r.error().ToString();
+  EXPECT_TRUE(fs::exists(channel_ / "index.p7s"));
+}
+
+// Audit regression: an index naming the new version's file name for an older version made
+// publish replace that file under the live index (and then fail on the duplicate name).
+TEST_F(PublishTest, NeverRewritesAFileTheIndexNamesForAnotherVersion) {
+  ASSERT_TRUE(Run(Build("0.9")).ok());
+  fs::rename(channel_ / "app_0.9.efi", channel_ / "app_1.0.efi");
+  RewriteIndex(channel_, "\"path\":\"app_0.9.efi\"", "\"path\":\"app_1.0.efi\"", testkeys::RsaKey());
+  const std::string before = *ReadFile(channel_ / "app_1.0.efi");
+  const std::string index_before = *ReadFile(channel_ / "index.p7s");
+  auto r = Run(Build("1.0"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInput) << r.error().ToString();
+  EXPECT_NE(r.error().message.find("app_1.0.efi"), std::string::npos) << r.error().ToString();
+  EXPECT_EQ(*ReadFile(channel_ / "app_1.0.efi"), before);
+  EXPECT_EQ(*ReadFile(channel_ / "index.p7s"), index_before);
+  EXPECT_FALSE(fs::exists(channel_ / "app_1.0.root.squashfs.zst"));
+}
+
 TEST_F(PublishTest, RefusesABuildSignedByAnotherCertificate) {
   auto r = Run(Build("1", testkeys::OtherRsaKey()));
   ASSERT_FALSE(r.ok());

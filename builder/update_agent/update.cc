@@ -101,8 +101,31 @@ Result<std::string> ReadRange(int fd, std::uint64_t offset, std::uint64_t size) 
   return out;
 }
 
+// The version names a boot entry and three GPT labels. Index versions may hold '+' (recipe
+// versions do), which the loader and systemd-bless-boot read as a tries counter: "1.0+3"
+// would be installed as NAME_1.0+3+2.efi and blessed into NAME_1.0+3.efi, an entry of
+// version "1.0" with 3 tries. '_' splits a slot label ("app_2_0" reads as image "app_2").
+// Such a version, or one too long for a label, is refused here, before a byte changes,
+// rather than after the slot was written.
+Status CheckNames(const SystemState& s, const ChannelVersion& v) {
+  const std::string entry = EntryFileName(s.release.image, v.version, s.release.tries);
+  const auto parsed = ParseEntryName(entry, s.release.image);
+  if (!parsed || parsed->version != v.version)
+    return MakeError(ErrorCode::kInput,
+                     "version " + v.version +
+                         " cannot name a boot entry and slot labels ('+' reads as a tries counter, '_' "
+                         "splits a label); kiln-update does not install it");
+  if (const std::string label = slots::SlotLabel(s.release.image, v.version, slots::SlotPart::kSignature);
+      label.size() > slots::kMaxLabelLength)
+    return MakeError(ErrorCode::kInput, "version " + v.version + " is too long for the slot's GPT labels ('" + label +
+                                            "' has " + std::to_string(label.size()) + " characters, at most " +
+                                            std::to_string(slots::kMaxLabelLength) + " fit)");
+  return OkStatus();
+}
+
 // Checks before anything is changed: the version's files fit the slot's partitions.
 Status CheckFits(const SystemState& s, const slots::SlotPartitions& parts, const ChannelVersion& v) {
+  KILN_TRY(CheckNames(s, v));
   auto fits = [&](const std::string& what, std::uint64_t size, std::size_t index) -> Status {
     const std::uint64_t room = s.layout.partitions.at(index).size;
     if (size > room)

@@ -86,8 +86,9 @@ class UpdateTest : public ::testing::Test {
     slot_a_sha_ = HashRange(fd.get(), slot_a_.first, slot_a_.second).value();
   }
 
-  // Version 2.0: a 64 KiB root (16 verity blocks), served zstd-compressed.
-  void MakeVersion() {
+  // Version 2.0: a 64 KiB root (16 verity blocks), served zstd-compressed. `version` renames
+  // it in the index only (the file names stay).
+  void MakeVersion(const std::string& version = "2.0") {
     root_ = PseudoRandomBytes(64 * 1024, 2);
     const fs::path data = dir_.path() / "root";
     ASSERT_TRUE(WriteFile(data, root_).ok());
@@ -102,7 +103,7 @@ class UpdateTest : public ::testing::Test {
     const std::string uki = "uki 2.0 " + PseudoRandomBytes(10000, 3);
     const std::string zroot = Zstd(root_);
     channel::ChannelVersion cv;
-    cv.version = "2.0";
+    cv.version = version;
     cv.root_hash = ToHex(hash_);
     cv.manifest_sha256 = std::string(64, 'e');
     cv.slot_size = 2 * kMiB;
@@ -211,6 +212,22 @@ TEST_F(UpdateTest, AnIndexSignedByAnotherKeyIsRefusedBeforeAnyWrite) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kIntegrity) << r.error().ToString();
   EXPECT_EQ(ReadFile(paths_.disk).value(), before);
+}
+
+// Audit regression: index versions the boot entry or the GPT labels cannot carry. "2.0+1"
+// was installed as app_2.0+1+2.efi (blessed into app_2.0+1.efi: version "2.0" with 1 try
+// left); "2_0" labelled the slot as image "app_2"; a long version failed only when the labels
+// were written, after the slot.
+TEST_F(UpdateTest, RefusesVersionsNoEntryOrLabelCanNameBeforeAnyWrite) {
+  const std::string before = ReadFile(paths_.disk).value();
+  for (const std::string version : {"2.0+1", "2.0+git", "2_0", "2.0.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
+    MakeVersion(version);
+    auto r = Update(paths_, Options());
+    ASSERT_FALSE(r.ok()) << version;
+    EXPECT_EQ(r.error().code, ErrorCode::kInput) << r.error().ToString();
+    EXPECT_EQ(ReadFile(paths_.disk).value(), before) << version;
+    EXPECT_EQ(Entries(), (std::vector<std::string>{"app_1.0.efi"})) << version;
+  }
 }
 
 TEST_F(UpdateTest, RollbackNeedsAVersionInTheOtherSlot) {

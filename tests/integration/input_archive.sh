@@ -112,6 +112,16 @@ grep -q "not a plain relative path" "$T/stderr" || { cat "$T/stderr"; fail "esca
 [ ! -e /tmp/escape ] || fail "wrote outside the rebuild directory"
 pass "hostile index refused: $(grep '^kiln: error' "$T/stderr")"
 
+# An entry the manifest does not record is not laid out: "../overlays/app/etc/evil" would land
+# inside the recorded overlay and add a file to the rebuilt image (the audit's regression).
+rm -rf "$T/bad" && cp -r "$T/a1" "$T/bad"
+jq '.inputs += [.inputs[] | select(.kind == "file" and .name == "extra.txt") | .name = "../overlays/app/etc/evil"]' \
+  "$T/a1/index.json" > "$T/bad/index.json"
+grep -q 'overlays/app/etc/evil' "$T/bad/index.json" || fail "the hostile entry was not added"
+"$KILN" --cache "$T/c5" rebuild "$T/out1/app_1.0.manifest.json" --from "$T/bad" --check -q > "$T/extra.txt" 2>"$T/log" \
+  || { cat "$T/log"; fail "an unrecorded archive entry changed the rebuild"; }
+pass "an unrecorded archive entry is ignored: $(cat "$T/extra.txt")"
+
 expect_exit 2 "$KILN" build "$T/src.gone/recipes/app.toml" -o "$T/out4" --unsigned --archive "$T/a1"
 grep -q "not an empty directory" "$T/stderr" || fail "--archive into an existing archive"
 pass "--archive refuses a non-empty directory"
