@@ -39,7 +39,8 @@ pass "boot 1 (root block 0 flipped) stopped: $(grep -ai 'verity.*corrupt' "$T/bo
 # the canary's data block, booted through a snapshot.
 qcow2="$T/tamper.qcow2"
 cp "$F/v1/appliance_1.0.0.qcow2" "$qcow2"
-off=$(python3 - "$qcow2" "$F/selftest/usr/share/kiln-selftest/canary" <<'PY'
+find_canary() {  # find_canary FILE: the byte offset of the canary's 64 KiB mark in FILE
+  python3 - "$1" "$F/selftest/etc/kiln-selftest/canary" <<'PY'
 import mmap, sys
 needle = open(sys.argv[2], 'rb').read()[65536:65536 + 32]
 with open(sys.argv[1], 'rb') as f:
@@ -48,7 +49,13 @@ with open(sys.argv[1], 'rb') as f:
     assert first >= 0 and m.find(needle, first + 1) < 0, "canary block not found exactly once"
     print(first)
 PY
-)
+}
+# The block must lie away from both ends of the root, where the initrd probes the device.
+root_file="$F/v1/appliance_1.0.0.root.squashfs"
+in_root=$(find_canary "$root_file")
+[ "$in_root" -gt $((4 << 20)) ] && [ $(( $(stat -c %s "$root_file") - in_root )) -gt $((4 << 20)) ] \
+  || fail "the canary's block is at byte $in_root of a $(stat -c %s "$root_file")-byte root: too near an end"
+off=$(find_canary "$qcow2")
 flip_byte "$qcow2" "$off"
 qemu-img check "$qcow2" >/dev/null || fail "the tampered qcow2 is no longer a valid qcow2"
 qcow2_sum=$(sha256sum < "$qcow2")

@@ -31,11 +31,15 @@ appliance_fixture_key() {
 # the data partition are, whether state survived, and whether a canary file reads back.
 write_selftest_overlay() {
   local o=$1
-  mkdir -p "$o/usr/lib/kiln-selftest" "$o/usr/lib/systemd/system" "$o/usr/share/kiln-selftest"
-  # 256 KiB of incompressible, reproducible bytes: squashfs stores them as they are, so the test
-  # can find the file's data block in the image.
-  head -c 262144 /dev/zero | openssl enc -aes-128-ctr -K 000102030405060708090a0b0c0d0e0f -iv 0 -nosalt 2>/dev/null \
-    > "$o/usr/share/kiln-selftest/canary"
+  mkdir -p "$o/usr/lib/kiln-selftest" "$o/usr/lib/systemd/system" "$o/etc/kiln-selftest"
+  # 6 MiB of incompressible, reproducible bytes: squashfs stores them as they are, so the test
+  # can find the file's data blocks in the image. kiln writes the recipe's files after the base's,
+  # so they end up near the end of the root, where the initrd's probes of the device read (blkid
+  # looks for signatures at the end): the tamper test flips a byte 64 KiB into this file, which
+  # its size keeps megabytes away from that end; a flipped byte there would stop the boot
+  # instead of failing only the file's read.
+  head -c $((6 << 20)) /dev/zero | openssl enc -aes-128-ctr -K 000102030405060708090a0b0c0d0e0f -iv 0 -nosalt 2>/dev/null \
+    > "$o/etc/kiln-selftest/canary"
   cat > "$o/usr/lib/kiln-selftest/run" <<'SH'
 #!/bin/sh
 say() { echo "kiln-selftest: $*"; }
@@ -48,7 +52,7 @@ say "data partition bytes=$(blockdev --getsize64 "$(findmnt -no SOURCE /var)") f
 marker=/var/lib/kiln-selftest/marker
 if [ -f "$marker" ]; then say "persist: found $(cat "$marker")"; else say "persist: none"; fi
 mkdir -p /var/lib/kiln-selftest && echo "written-by-first-boot" > "$marker" && sync
-if sum=$(sha256sum < /usr/share/kiln-selftest/canary 2>/tmp/canary.err); then
+if sum=$(sha256sum < /etc/kiln-selftest/canary 2>/tmp/canary.err); then
   say "canary: ok ${sum%% *}"
 else
   say "canary: read error: $(cat /tmp/canary.err)"
@@ -204,7 +208,7 @@ appliance_fixture() {
   "$KILN" keygen --out "$N/otherkeys" --subject "someone else" >/dev/null
   write_selftest_overlay "$N/selftest"
   write_update_overlay "$N/update-proof"
-  sha256sum < "$N/selftest/usr/share/kiln-selftest/canary" | cut -d' ' -f1 > "$N/canary.sha256"
+  sha256sum < "$N/selftest/etc/kiln-selftest/canary" | cut -d' ' -f1 > "$N/canary.sha256"
   cat > "$N/src/appliance-test.toml" <<TOML
 include = ["$KILN_SOURCE_DIR/recipes/examples/appliance.toml"]
 
