@@ -114,7 +114,7 @@ TEST_F(PartitionSinkTest, ABadBlockStopsTheDownloadThere) {
   EXPECT_EQ(st.error().code, ErrorCode::kIntegrity);
   EXPECT_NE(st.error().message.find("block 5 (byte 20480) does not match the signed verity tree"), std::string::npos)
       << st.error().message;
-  EXPECT_LE(fed, 7u * 4096);                    // refused as block 5 completed, not at the end
+  EXPECT_LE(fed, 7u * 4096);                   // refused as block 5 completed, not at the end
   EXPECT_LE(sink->content_size(), 6u * 4096);  // and block 6 onwards never reached the disk
   // After a restart (a resumed download starting over) the good content passes.
   ASSERT_TRUE(sink->Restart().ok());

@@ -40,8 +40,7 @@ Error Mismatch(const std::string& what, const std::string& expected, const std::
 // Streams one channel file into a partition and checks what was served and what was written.
 Status WritePayload(SystemState& s, const ChannelOptions& copts, const std::string& base_url, const ChannelFile& file,
                     const disk::Partition& part, bool zstd, std::uint64_t content_size,
-                    const std::string& content_sha256, bool zero_tail,
-                    const verity::CheckedTree* tree = nullptr) {
+                    const std::string& content_sha256, bool zero_tail, const verity::CheckedTree* tree = nullptr) {
   const std::string what = file.path;
   if (content_size > part.size)
     return MakeError(ErrorCode::kInput, what + " holds " + std::to_string(content_size) + " bytes, its partition " +
@@ -158,12 +157,14 @@ Status WriteSlot(SystemState& s, const slots::SlotPartitions& parts, const Chann
   KILN_TRY(ReadBack(s, v.verity.path, verity, v.verity.size, v.verity.sha256));
   KILN_TRY(ReadBack(s, v.signature.path, signature, v.signature.size, v.signature.sha256));
   verity::CheckedTree tree;
-  KILN_ASSIGN_OR_RETURN(verity::VerityCheck tree_check,
-                        verity::LoadCheckedTree(s.disk.get(), verity.offset, v.verity.size, root.size, root_hash, &tree));
+  KILN_ASSIGN_OR_RETURN(
+      verity::VerityCheck tree_check,
+      verity::LoadCheckedTree(s.disk.get(), verity.offset, v.verity.size, root.size, root_hash, &tree));
   if (!tree_check.ok)
-    return MakeError(ErrorCode::kIntegrity, v.verity.path + " does not verify against root hash " + v.root_hash + ": " +
-                                                tree_check.message);
-  KILN_TRY(WritePayload(s, copts, base_url, v.root, root, zstd, v.root.content_size, v.root.content_sha256, false, &tree));
+    return MakeError(ErrorCode::kIntegrity,
+                     v.verity.path + " does not verify against root hash " + v.root_hash + ": " + tree_check.message);
+  KILN_TRY(
+      WritePayload(s, copts, base_url, v.root, root, zstd, v.root.content_size, v.root.content_sha256, false, &tree));
   if (::fsync(s.disk.get()) != 0)
     return MakeError(ErrorCode::kIo, "cannot sync " + s.disk_path.string() + ": " + std::strerror(errno));
   if (copts.report) copts.report("reading the slot back");
@@ -173,9 +174,10 @@ Status WriteSlot(SystemState& s, const slots::SlotPartitions& parts, const Chann
   KILN_ASSIGN_OR_RETURN(std::string sig_json, ReadRange(s.disk.get(), signature.offset, v.signature.size));
   KILN_TRY(CheckSignatureRootHash(sig_json, v.root_hash));
   DropCachedPages(s.disk.get(), root.offset, v.root.content_size);
-  KILN_ASSIGN_OR_RETURN(verity::VerityCheck check,
-                        verity::CheckVerity(s.disk.get(), root.offset, v.root.content_size, s.disk.get(), verity.offset,
-                                            v.verity.size, root_hash, std::max(1u, std::thread::hardware_concurrency())));
+  KILN_ASSIGN_OR_RETURN(
+      verity::VerityCheck check,
+      verity::CheckVerity(s.disk.get(), root.offset, v.root.content_size, s.disk.get(), verity.offset, v.verity.size,
+                          root_hash, std::max(1u, std::thread::hardware_concurrency())));
   if (!check.ok)
     return MakeError(ErrorCode::kIntegrity, "the written slot does not verify against root hash " + v.root_hash + ": " +
                                                 check.message);

@@ -51,10 +51,9 @@ Result<VerityCheck> LoadCheckedTree(int hash_fd, std::uint64_t hash_off, std::ui
 
   std::uint64_t data_capacity_blocks = data_capacity / kBlockSize;
   if (sb->data_blocks > data_capacity_blocks)
-    return Fault(VerityFault::kSuperblock,
-                 "verity superblock: data_blocks is " + std::to_string(sb->data_blocks) +
-                     " but the data device holds only " + std::to_string(data_capacity_blocks) +
-                     " blocks");
+    return Fault(VerityFault::kSuperblock, "verity superblock: data_blocks is " + std::to_string(sb->data_blocks) +
+                                               " but the data device holds only " +
+                                               std::to_string(data_capacity_blocks) + " blocks");
   TreeGeometry g = ComputeGeometry(sb->data_blocks);
   if (hash_size < g.DeviceSize())
     return Fault(VerityFault::kSuperblock,
@@ -99,15 +98,14 @@ Result<VerityCheck> LoadCheckedTree(int hash_fd, std::uint64_t hash_off, std::ui
   return ok;
 }
 
-Result<VerityCheck> CheckVerity(int data_fd, std::uint64_t data_off, std::uint64_t data_size,
-                                int hash_fd, std::uint64_t hash_off, std::uint64_t hash_size,
-                                const Digest& root_hash, unsigned jobs) {
+Result<VerityCheck> CheckVerity(int data_fd, std::uint64_t data_off, std::uint64_t data_size, int hash_fd,
+                                std::uint64_t hash_off, std::uint64_t hash_size, const Digest& root_hash,
+                                unsigned jobs) {
   CheckedTree tree;
   KILN_ASSIGN_OR_RETURN(VerityCheck loaded, LoadCheckedTree(hash_fd, hash_off, hash_size, data_size, root_hash, &tree));
   if (!loaded.ok) return loaded;
-  KILN_ASSIGN_OR_RETURN(std::vector<Digest> leaves,
-                        HashDataBlocks(data_fd, data_off, tree.data_blocks(), tree.superblock().salt, jobs,
-                                       "verity data device"));
+  KILN_ASSIGN_OR_RETURN(std::vector<Digest> leaves, HashDataBlocks(data_fd, data_off, tree.data_blocks(),
+                                                                   tree.superblock().salt, jobs, "verity data device"));
   const bool single_block = tree.data_blocks() == 1 && ComputeGeometry(1).level_blocks.empty();
   for (std::uint64_t i = 0; i < leaves.size(); ++i) {
     if (leaves[i] != tree.Leaf(i)) {
