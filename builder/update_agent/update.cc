@@ -159,7 +159,7 @@ Status WriteSlot(SystemState& s, const slots::SlotPartitions& parts, const Chann
   verity::CheckedTree tree;
   KILN_ASSIGN_OR_RETURN(
       verity::VerityCheck tree_check,
-      verity::LoadCheckedTree(s.disk.get(), verity.offset, v.verity.size, root.size, root_hash, &tree));
+      verity::LoadCheckedTree(s.disk.get(), verity.offset, v.verity.size, v.root.content_size, root_hash, &tree));
   if (!tree_check.ok)
     return MakeError(ErrorCode::kIntegrity,
                      v.verity.path + " does not verify against root hash " + v.root_hash + ": " + tree_check.message);
@@ -176,8 +176,7 @@ Status WriteSlot(SystemState& s, const slots::SlotPartitions& parts, const Chann
   DropCachedPages(s.disk.get(), root.offset, v.root.content_size);
   KILN_ASSIGN_OR_RETURN(
       verity::VerityCheck check,
-      verity::CheckVerity(s.disk.get(), root.offset, v.root.content_size, s.disk.get(), verity.offset, v.verity.size,
-                          root_hash, std::max(1u, std::thread::hardware_concurrency())));
+      verity::CheckData(tree, s.disk.get(), root.offset, std::max(1u, std::thread::hardware_concurrency())));
   if (!check.ok)
     return MakeError(ErrorCode::kIntegrity, "the written slot does not verify against root hash " + v.root_hash + ": " +
                                                 check.message);

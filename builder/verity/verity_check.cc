@@ -98,24 +98,18 @@ Result<VerityCheck> LoadCheckedTree(int hash_fd, std::uint64_t hash_off, std::ui
   return ok;
 }
 
-Result<VerityCheck> CheckVerity(int data_fd, std::uint64_t data_off, std::uint64_t data_size, int hash_fd,
-                                std::uint64_t hash_off, std::uint64_t hash_size, const Digest& root_hash,
-                                unsigned jobs) {
-  CheckedTree tree;
-  KILN_ASSIGN_OR_RETURN(VerityCheck loaded, LoadCheckedTree(hash_fd, hash_off, hash_size, data_size, root_hash, &tree));
-  if (!loaded.ok) return loaded;
-  KILN_ASSIGN_OR_RETURN(std::vector<Digest> leaves, HashDataBlocks(data_fd, data_off, tree.data_blocks(),
-                                                                   tree.superblock().salt, jobs, "verity data device"));
+Result<VerityCheck> CheckData(const CheckedTree& tree, int data_fd, std::uint64_t data_off, unsigned jobs) {
+  KILN_ASSIGN_OR_RETURN(std::vector<Digest> leaves,
+                        HashDataBlocks(data_fd, data_off, tree.data_blocks(), tree.superblock().salt, jobs,
+                                       "verity data device"));
   const bool single_block = tree.data_blocks() == 1 && ComputeGeometry(1).level_blocks.empty();
   for (std::uint64_t i = 0; i < leaves.size(); ++i) {
     if (leaves[i] != tree.Leaf(i)) {
       if (single_block)
-        return Fault(VerityFault::kRootHash,
-                     "root hash mismatch: the single data block digests to " +
-                         ToHex(leaves[i]) + ", expected " + ToHex(root_hash));
+        return Fault(VerityFault::kRootHash, "root hash mismatch: the single data block digests to " +
+                                                 ToHex(leaves[i]) + ", expected " + ToHex(tree.Leaf(i)));
       return Fault(VerityFault::kDataBlock,
-                   "data block " + std::to_string(i) + " (data device byte " +
-                       std::to_string(i * kBlockSize) +
+                   "data block " + std::to_string(i) + " (data device byte " + std::to_string(i * kBlockSize) +
                        ") does not match its digest in the hash tree",
                    -1, i);
     }
@@ -123,6 +117,15 @@ Result<VerityCheck> CheckVerity(int data_fd, std::uint64_t data_off, std::uint64
   VerityCheck ok;
   ok.ok = true;
   return ok;
+}
+
+Result<VerityCheck> CheckVerity(int data_fd, std::uint64_t data_off, std::uint64_t data_size, int hash_fd,
+                                std::uint64_t hash_off, std::uint64_t hash_size, const Digest& root_hash,
+                                unsigned jobs) {
+  CheckedTree tree;
+  KILN_ASSIGN_OR_RETURN(VerityCheck loaded, LoadCheckedTree(hash_fd, hash_off, hash_size, data_size, root_hash, &tree));
+  if (!loaded.ok) return loaded;
+  return CheckData(tree, data_fd, data_off, jobs);
 }
 
 }  // namespace kiln::verity

@@ -58,6 +58,10 @@ class CheckedTree {
 Result<VerityCheck> LoadCheckedTree(int hash_fd, std::uint64_t hash_off, std::uint64_t hash_size,
                                     std::uint64_t data_capacity, const Digest& root_hash, CheckedTree* out);
 
+// Checks every data block of the data device (at data_off of data_fd) against an already checked
+// tree, hashing on `jobs` threads; the first bad block is reported in the returned VerityCheck.
+Result<VerityCheck> CheckData(const CheckedTree& tree, int data_fd, std::uint64_t data_off, unsigned jobs);
+
 // Checks the data device (data_size bytes at data_off of data_fd) against the hash device
 // (hash_size bytes at hash_off of hash_fd) and root_hash. Integrity problems are reported in
 // the returned VerityCheck (ok = false); an Error means the devices could not be read.
